@@ -1,0 +1,189 @@
+/**
+ * Configuration: environment variables and an optional YAML or JSON file, parsed once into a frozen,
+ * typed object. Every problem is collected and reported at once (ConfigError); main.ts turns that
+ * into exit code 2. This module never reads process.env itself: the caller passes the environment.
+ */
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, type ConfigIssue } from './errors.ts';
+import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type Setting, type SettingKey, type Settings } from './settings.ts';
+import { SECTION_PARSERS, type Sections } from './sections.ts';
+
+export type ResolvedAuthMode = AuthMode | 'none';
+
+export interface Config extends Settings {
+  /** The auth mode in force: the configured one, or derived from which credentials are set. */
+  readonly auth: ResolvedAuthMode;
+  /** Whether any JWT verification source is configured. */
+  readonly jwtEnabled: boolean;
+  /** Whether API keys come from the variable or a file. */
+  readonly apiKeyEnabled: boolean;
+  /** Structured config-file sections (per-group tools, per-tool limits, DLP patterns). */
+  readonly sections: Sections;
+}
+
+export interface LoadOptions {
+  /** The environment, usually process.env. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads a file as UTF-8; throws when it cannot. Injected so tests need no files. */
+  readonly readFile: (path: string) => string;
+}
+
+/** Shown instead of a secret's value in error messages. */
+const MASKED = '<redacted>';
+
+function show(setting: Setting<unknown>, raw: unknown): string {
+  if (setting.secret) return MASKED;
+  const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
+}
+
+/** Walk a dotted path in a plain object. */
+function lookup(obj: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Every leaf path in a parsed file, so unknown keys (typos) can be reported. */
+function leafPaths(obj: unknown, prefix: string, known: ReadonlySet<string>, out: string[]): void {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || known.has(prefix)) {
+    if (prefix) out.push(prefix);
+    return;
+  }
+  for (const [k, v] of Object.entries(obj)) leafPaths(v, prefix ? `${prefix}.${k}` : k, known, out);
+}
+
+function readConfigFile(path: string, readFile: LoadOptions['readFile'], issues: ConfigIssue[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    issues.push({ setting: CONFIG_FILE_ENV, value: JSON.stringify(path), expected: `a readable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    return {};
+  }
+  let doc: unknown;
+  try {
+    // YAML 1.2 is a superset of JSON, so one parser reads both forms.
+    doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    issues.push({ setting: CONFIG_FILE_ENV, value: JSON.stringify(path), expected: `valid YAML or JSON (${(err as Error).message.split('\n')[0]})` });
+    return {};
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    issues.push({ setting: CONFIG_FILE_ENV, value: JSON.stringify(path), expected: 'a mapping of settings at the top level' });
+    return {};
+  }
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * Parse the configuration. Returns a deep-frozen Config or throws one ConfigError naming every
+ * bad setting, its value and what was expected.
+ */
+export function loadConfig(opts: LoadOptions): Config {
+  const issues: ConfigIssue[] = [];
+  const filePath = opts.env[CONFIG_FILE_ENV]?.trim();
+  const file = filePath ? readConfigFile(filePath, opts.readFile, issues) : {};
+
+  const known = new Set<string>([...Object.values(SETTINGS).map((s) => s.file), ...FILE_SECTIONS]);
+  const leaves: string[] = [];
+  leafPaths(file, '', known, leaves);
+  for (const leaf of leaves) {
+    if (!known.has(leaf)) issues.push({ setting: `${filePath}: ${leaf}`, value: 'present', expected: 'a known setting (see the settings table in the README)' });
+  }
+
+  const values: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [SettingKey, Setting<unknown>][]) {
+    const fromEnv = opts.env[setting.env];
+    // An empty variable counts as unset, as Kubernetes renders `value: ""`.
+    const useEnv = fromEnv !== undefined && fromEnv.trim() !== '';
+    const raw = useEnv ? fromEnv : lookup(file, setting.file);
+    const where = useEnv ? setting.env : filePath ? `${setting.file} (in ${filePath})` : setting.env;
+    if (raw === undefined || raw === null || raw === '') {
+      if (setting.required) issues.push({ setting: setting.env, value: 'unset', expected: `${setting.expected} (required)` });
+      values[key] = setting.default;
+      continue;
+    }
+    const parsed = setting.parse(raw);
+    if (parsed.ok) values[key] = parsed.value;
+    else {
+      const detail = parsed.detail && !setting.secret ? ` (${parsed.detail})` : '';
+      issues.push({ setting: where, value: show(setting, raw), expected: setting.expected + detail });
+      values[key] = setting.default;
+    }
+  }
+  const s = values as unknown as Settings;
+
+  const sections = {} as Record<string, unknown>;
+  for (const name of FILE_SECTIONS) {
+    const parsed = SECTION_PARSERS[name](lookup(file, name), filePath ? `${name} (in ${filePath})` : name);
+    issues.push(...parsed.issues);
+    sections[name] = parsed.value;
+  }
+
+  const derived = crossCheck(s, issues, opts);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze({ ...s, ...derived, sections: sections as unknown as Sections });
+}
+
+/** Rules that involve more than one setting. */
+function crossCheck(s: Settings, issues: ConfigIssue[], opts: LoadOptions): { auth: ResolvedAuthMode; jwtEnabled: boolean; apiKeyEnabled: boolean } {
+  const apiKeyEnabled = (s.apiKeys?.length ?? 0) > 0 || s.apiKeyFile !== undefined;
+  const jwtSources = [s.jwtIssuer, s.jwtJwksUrl, s.jwtSecret].filter((v) => v !== undefined).length;
+  const jwtEnabled = jwtSources > 0;
+
+  if (s.apiKeyFile !== undefined) {
+    try {
+      opts.readFile(s.apiKeyFile);
+    } catch (err) {
+      issues.push({ setting: SETTINGS.apiKeyFile.env, value: JSON.stringify(s.apiKeyFile), expected: `a readable file of keys (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    }
+  }
+  if (s.jwtSecret !== undefined && s.jwtJwksUrl !== undefined) {
+    // Two key sources would leave it unclear which one verifies a token: ask for one.
+    issues.push({ setting: SETTINGS.jwtSecret.env, value: MASKED, expected: `unset when ${SETTINGS.jwtJwksUrl.env} is set (one key source)` });
+  }
+  if (jwtEnabled) {
+    if (s.jwtAudience === undefined) issues.push({ setting: SETTINGS.jwtAudience.env, value: 'unset', expected: `${SETTINGS.jwtAudience.expected} (required whenever JWT is on)` });
+    if (s.resourceUrl === undefined) issues.push({ setting: SETTINGS.resourceUrl.env, value: 'unset', expected: `${SETTINGS.resourceUrl.expected} (required whenever JWT is on)` });
+    if (s.jwtIssuer === undefined && s.jwtSecret === undefined) {
+      // A bare JWKS URL says nothing about who issues the tokens; the issuer check is mandatory.
+      issues.push({ setting: SETTINGS.jwtIssuer.env, value: 'unset', expected: `${SETTINGS.jwtIssuer.expected} (required with ${SETTINGS.jwtJwksUrl.env}: tokens' iss is always checked)` });
+    }
+  } else {
+    for (const k of ['jwtAudience', 'jwtRequiredGroups', 'jwtRequiredScopes'] as const) {
+      const v = s[k];
+      if (v !== undefined && v.length > 0) issues.push({ setting: SETTINGS[k].env, value: JSON.stringify(v.join(',')), expected: `unset unless ${SETTINGS.jwtIssuer.env}, ${SETTINGS.jwtJwksUrl.env} or ${SETTINGS.jwtSecret.env} is set` });
+    }
+  }
+
+  let auth: ResolvedAuthMode;
+  if (s.authMode === undefined) auth = apiKeyEnabled && jwtEnabled ? 'any' : apiKeyEnabled ? 'apikey' : jwtEnabled ? 'jwt' : 'none';
+  else {
+    auth = s.authMode;
+    const needKey = s.authMode === 'apikey' || s.authMode === 'any';
+    const needJwt = s.authMode === 'jwt' || s.authMode === 'any';
+    if (needKey && !apiKeyEnabled) issues.push({ setting: SETTINGS.authMode.env, value: JSON.stringify(s.authMode), expected: `a mode whose credentials are configured (${SETTINGS.apiKeys.env} or ${SETTINGS.apiKeyFile.env} is unset)` });
+    if (needJwt && !jwtEnabled) issues.push({ setting: SETTINGS.authMode.env, value: JSON.stringify(s.authMode), expected: `a mode whose credentials are configured (no ${SETTINGS.jwtIssuer.env}, ${SETTINGS.jwtJwksUrl.env} or ${SETTINGS.jwtSecret.env})` });
+  }
+
+  if (s.rateLimitBurst !== undefined && s.rateLimitPerMinute === undefined) {
+    issues.push({ setting: SETTINGS.rateLimitBurst.env, value: String(s.rateLimitBurst), expected: `unset unless ${SETTINGS.rateLimitPerMinute.env} is set` });
+  }
+  if (s.listenPort !== 0 && s.listenPort === s.adminPort && s.listenHost === s.adminHost) {
+    issues.push({ setting: SETTINGS.adminPort.env, value: String(s.adminPort), expected: `a port other than ${SETTINGS.listenPort.env} (${s.listenPort})` });
+  }
+  return { auth, jwtEnabled, apiKeyEnabled };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
