@@ -1,0 +1,102 @@
+/**
+ * The shapes every stage of the request pipeline shares. A request walks one straight line:
+ *
+ *   canonicalise path -> exempt? -> origin check -> authenticate -> rate limit -> read body
+ *   -> tool policy -> forward -> transform response (tools/list filter, DLP redaction)
+ *
+ * Each stage is a small module that takes a RequestContext and either lets the request go on
+ * (returns undefined, possibly after adding to the context) or ends it with a Reply. Stages never
+ * write to the socket themselves: the edge (server.ts) turns a Reply into bytes, so every refusal
+ * is logged, counted and audited in one place.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Transform } from 'node:stream';
+import type { ErrorCode } from './errors.ts';
+
+/** Who is calling, once authenticated. */
+export interface Identity {
+  /** How the caller proved itself. `none` when auth is off. */
+  readonly kind: 'apikey' | 'jwt' | 'none';
+  /**
+   * A stable identifier that is safe to log and to key rate limits on: for an API key a short
+   * hash of it (`key:ab12cd34ef56`), for a JWT a hash of iss+sub (`jwt:...`); never the secret.
+   */
+  readonly id: string;
+  /** JWT `sub`, when there is one (logged in audit lines, forwarded with MCP_AUTH_FORWARD_IDENTITY). */
+  readonly subject?: string;
+  /** JWT `iss`. */
+  readonly issuer?: string;
+  /** Groups from the configured claim; empty for API keys. */
+  readonly groups: readonly string[];
+  /** Scopes from `scope` or `scp`; empty for API keys. */
+  readonly scopes: readonly string[];
+  /** Token expiry (seconds since epoch), for JWTs. */
+  readonly expiresAt?: number;
+}
+
+/** A JSON-RPC request or notification read from the request body. */
+export interface RpcCall {
+  readonly id: string | number | null | undefined;
+  readonly method: string;
+  /** For tools/call: the tool's name. */
+  readonly tool?: string;
+}
+
+/** How a stage ends a request. The edge writes it, logs it, counts it by `code`. */
+export interface Reply {
+  readonly status: number;
+  readonly code: ErrorCode | 'OK';
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Body; objects are sent as JSON. */
+  readonly body?: unknown;
+  /** Close the connection after replying (smuggling shapes, malformed framing). */
+  readonly close?: boolean;
+}
+
+/** The upstream's response as a transform sees it: status and headers, before any byte is sent. */
+export interface UpstreamResponseHead {
+  readonly status: number;
+  /** Response headers, lower-case names; a transform may change them (e.g. drop content-length). */
+  readonly headers: Record<string, string | string[]>;
+}
+
+/**
+ * A response transform: given the upstream's status and headers, returns a Transform stream that the
+ * body is piped through (bytes in, bytes out), or undefined to leave the body alone. Transforms run
+ * in the order they were added. A transform that cannot handle the body safely (e.g. an unknown
+ * Content-Encoding under DLP) returns a Reply instead, and the upstream body is discarded unsent.
+ */
+export type ResponseTransform = (head: UpstreamResponseHead, ctx: RequestContext) => Transform | Reply | undefined;
+
+export interface RequestContext {
+  /** Monotonic start time (performance.now()). */
+  readonly startedAt: number;
+  readonly method: string;
+  /** The canonical path (see paths.ts); the query string is kept separately. */
+  readonly path: string;
+  /** The raw query string including '?', or ''. */
+  readonly search: string;
+  /** Incoming headers as Node parsed them (lower-case names). Stages read, never write these. */
+  readonly headers: IncomingHttpHeaders;
+  /** The client's IP: the socket peer, or X-Forwarded-For when the peer is a trusted proxy. */
+  clientIp: string;
+  /** Set by authentication. */
+  identity: Identity | undefined;
+  /** The request body when a stage needed it (JSON-RPC POSTs, within the body cap). */
+  body: Buffer | undefined;
+  /** JSON-RPC calls parsed from the body (one, or several for a batch). */
+  rpc: readonly RpcCall[] | undefined;
+  /** Header names (lower case) never to forward: the API key header, Authorization, identity headers. */
+  readonly dropHeaders: Set<string>;
+  /** Headers to add to the upstream request (set after dropping, so a client cannot forge them). */
+  readonly addHeaders: Record<string, string>;
+  /** Transforms for the response body, in order. */
+  readonly responseTransforms: ResponseTransform[];
+  /** Called once the response is finished or the client went away (stream slots, audit). */
+  readonly onDone: Array<(outcome: { status: number; aborted: boolean }) => void>;
+  /** Extra fields for this request's log line (never secrets). */
+  readonly logFields: Record<string, unknown>;
+}
+
+/** A pipeline stage. Returns a Reply to end the request, or undefined to go on. */
+export type Stage = (ctx: RequestContext) => Reply | undefined | Promise<Reply | undefined>;
