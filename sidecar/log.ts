@@ -1,0 +1,22 @@
+/**
+ * JSON logs on stdout with pino. Lines whitelist what they print: no request headers are ever
+ * logged (fastify's default serializer does the same), so keys and tokens cannot leak by accident;
+ * the redact paths are a second line of defence for fields a future change might add.
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {
+  return pino(
+    {
+      name: 'mcp-warden',
+      level: opts.level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: ['headers.authorization', 'headers["x-api-key"]', 'token', 'key', '*.token', '*.key'], censor: '[redacted]' },
+    },
+    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * The sidecar's only impure entry point: environment and signals -> loadConfig -> createSidecar ->
+ * listen. A bad configuration exits with code 2 and one message naming every bad setting; SIGTERM
+ * drains and exits 0.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig, type Config } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger } from './log.ts';
+import { createSidecar } from './server.ts';
+import { describeAuth } from './startup.ts';
+
+let config: Config;
+try {
+  config = loadConfig({ env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`mcp-warden: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const logger = createLogger({ level: config.logLevel });
+const sidecar = createSidecar(config, { logger });
+const { port, adminPort } = await sidecar.listen();
+const auth = describeAuth(config);
+if (auth.warning) logger.warn(auth.warning);
+logger.info({ port, adminPort, upstream: config.upstreamUrl, auth: auth.summary }, 'mcp-warden sidecar started');
+
+let stopping = false;
+const stop = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  sidecar.drain().then(
+    () => {
+      logger.info('stopped');
+      logger.flush();
+      process.exit(0);
+    },
+    (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      logger.flush();
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

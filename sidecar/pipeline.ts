@@ -1,0 +1,98 @@
+/**
+ * The request pipeline, assembled once from the configuration:
+ *
+ *   metadata (RFC 9728, no auth) -> exempt? -> origin -> per-IP limit -> authenticate
+ *   -> per-identity limit -> stream slots | read body | -> request DLP -> tool policy -> per-tool limit
+ *
+ * `run` covers everything up to the body, `runAfterBody` what needs the body. Each stage is built by
+ * its own module from the config; stages that are off are simply not in the list.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Config } from './config.ts';
+import type { Reply, RequestContext, Stage } from './context.ts';
+import { ERR } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { createExemptMatcher } from './paths.ts';
+import { createKeyStore, type KeyStore } from './auth/api-key.ts';
+import { createAuthStage } from './auth/stage.ts';
+
+export interface PipelineDeps {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+}
+
+export interface Pipeline {
+  /** Stages before the body is read. A Reply ends the request. */
+  run(ctx: RequestContext): Promise<Reply | undefined>;
+  /** Stages that need the body. */
+  runAfterBody(ctx: RequestContext): Promise<Reply | undefined>;
+  /** The X-Forwarded-For chain to extend, when the peer is a trusted proxy. */
+  trustedForwardedFor(req: IncomingMessage): string | undefined;
+  /** `http` or `https` as the client used it. */
+  forwardedProto(req: IncomingMessage): string;
+  /** Ask the upstream for identity encoding (DLP must read plain bytes). */
+  readonly wantsIdentityEncoding: boolean;
+  close(): void;
+}
+
+const ORIGIN_FORBIDDEN: Reply = Object.freeze({ status: 403, code: ERR.ORIGIN_FORBIDDEN, body: Object.freeze({ error: 'Forbidden', message: 'Origin not allowed' }) });
+
+async function runStages(stages: readonly Stage[], ctx: RequestContext): Promise<Reply | undefined> {
+  for (const stage of stages) {
+    const r = await stage(ctx);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
+  const log = deps.logger;
+  const isExempt = createExemptMatcher(config.exemptPaths);
+  const allowedOrigins = new Set(config.allowedOrigins);
+  const exempt = new WeakSet<RequestContext>();
+
+  let keys: KeyStore | undefined;
+  if (config.apiKeyEnabled) {
+    keys = createKeyStore({
+      keys: config.apiKeys ?? [],
+      file: config.apiKeyFile,
+      onReload: (count) => log.info({ count }, 'API key file loaded'),
+      onReloadError: (message) => log.error({ message }, 'API key file not used'),
+    });
+  }
+  const auth = createAuthStage(config, { keys, bearer: undefined, challenge: undefined });
+
+  const before: Stage[] = [
+    (ctx) => {
+      const origin = ctx.headers.origin;
+      // MCP Streamable HTTP transport: servers must validate Origin (DNS rebinding).
+      if (origin !== undefined && !allowedOrigins.has(origin)) return ORIGIN_FORBIDDEN;
+      return undefined;
+    },
+    auth,
+  ];
+  const after: Stage[] = [];
+
+  return {
+    async run(ctx) {
+      if (isExempt(ctx.method, ctx.path)) {
+        exempt.add(ctx);
+        ctx.logFields.exempt = true;
+        return undefined;
+      }
+      return runStages(before, ctx);
+    },
+    async runAfterBody(ctx) {
+      if (exempt.has(ctx)) return undefined;
+      return runStages(after, ctx);
+    },
+    trustedForwardedFor: () => undefined,
+    forwardedProto: () => 'http',
+    wantsIdentityEncoding: false,
+    close() {
+      keys?.close();
+    },
+  };
+}

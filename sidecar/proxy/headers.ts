@@ -1,0 +1,78 @@
+/**
+ * Header rewriting between the client and the upstream, both directions.
+ *
+ * RFC 9110 7.6.1: a proxy drops the hop-by-hop fields and every field named in Connection. The
+ * sidecar's own additions (X-Forwarded-*, identity headers) are applied after that removal, so a
+ * client's `Connection: x-forwarded-for` can never strip what the sidecar adds, and a client can
+ * never send forged identity headers (they are always removed first).
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/** RFC 9110 7.6.1 and RFC 9112: fields that describe one connection, never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+
+/** Identity headers the sidecar may add; always removed from the incoming request first. */
+export const IDENTITY_HEADERS = ['x-mcp-auth-subject', 'x-mcp-auth-groups'] as const;
+
+/** Fields named in the Connection header (lower case). */
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const out = new Set<string>();
+  if (value === undefined) return out;
+  for (const v of Array.isArray(value) ? value : [value]) {
+    for (const t of v.split(',')) {
+      const n = t.trim().toLowerCase();
+      if (n) out.add(n);
+    }
+  }
+  return out;
+}
+
+export interface UpstreamHeaderOptions {
+  /** Extra names to drop (the API key header, Authorization when consumed). */
+  readonly drop: ReadonlySet<string>;
+  /** Added after all dropping. */
+  readonly add: Readonly<Record<string, string>>;
+  /** The client as the sidecar determined it (see limit/client-ip.ts). */
+  readonly clientIp: string;
+  /** Prior X-Forwarded-For chain, kept only when the peer is a trusted proxy. */
+  readonly priorForwardedFor: string | undefined;
+  /** `http` or `https` as the client used it. */
+  readonly proto: string;
+  /** Host:port of the upstream, sent as Host (as nginx sends $proxy_host). */
+  readonly upstreamHost: string;
+  /** Ask the upstream for an uncompressed body (so DLP sees plain text). */
+  readonly identityEncoding: boolean;
+}
+
+/** Headers for the upstream request. */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamHeaderOptions): Record<string, string | string[]> {
+  const named = connectionTokens(incoming.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    if (HOP_BY_HOP.has(name) || named.has(name) || o.drop.has(name)) continue;
+    if (name === 'host' || name.startsWith('x-forwarded-') || name === 'forwarded') continue;
+    if ((IDENTITY_HEADERS as readonly string[]).includes(name)) continue;
+    out[name] = value;
+  }
+  out.host = o.upstreamHost;
+  out['x-forwarded-for'] = o.priorForwardedFor ? `${o.priorForwardedFor}, ${o.clientIp}` : o.clientIp;
+  out['x-forwarded-proto'] = o.proto;
+  if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
+  if (o.identityEncoding) out['accept-encoding'] = 'identity';
+  for (const [k, v] of Object.entries(o.add)) out[k] = v;
+  return out;
+}
+
+/** Headers for the client's response: the upstream's, less hop-by-hop fields. */
+export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const named = connectionTokens(upstream.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined) continue;
+    const n = name.toLowerCase();
+    if (HOP_BY_HOP.has(n) || named.has(n)) continue;
+    out[n] = value;
+  }
+  return out;
+}

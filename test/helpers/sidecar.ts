@@ -1,0 +1,50 @@
+/**
+ * A sidecar in the test process, built from settings exactly as main.ts builds it from the
+ * environment, listening on port 0 on loopback, with its log lines captured as parsed JSON.
+ */
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../sidecar/config.ts';
+import { createLogger } from '../../sidecar/log.ts';
+import { createSidecar, type Sidecar, type SidecarDeps } from '../../sidecar/server.ts';
+
+export interface RunningSidecar {
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly config: Config;
+  readonly sidecar: Sidecar;
+  /** Every log line so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** Raw log text (to assert that a secret never appears). */
+  rawLogs(): string;
+  close(): Promise<void>;
+}
+
+export async function startSidecar(env: Record<string, string>, deps: Partial<Omit<SidecarDeps, 'logger'>> = {}): Promise<RunningSidecar> {
+  const config = loadConfig({
+    env: { MCP_AUTH_LISTEN_HOST: '127.0.0.1', MCP_AUTH_LISTEN_PORT: '0', MCP_AUTH_ADMIN_HOST: '127.0.0.1', MCP_AUTH_ADMIN_PORT: '0', MCP_AUTH_LOG_LEVEL: 'info', ...env },
+    readFile: (p) => readFileSync(p, 'utf8'),
+  });
+  const logs: Record<string, unknown>[] = [];
+  let raw = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      const text = chunk.toString();
+      raw += text;
+      for (const line of text.split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination });
+  const sidecar = createSidecar(config, { ...deps, logger });
+  const { port, adminPort } = await sidecar.listen();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
+    config,
+    sidecar,
+    logs,
+    rawLogs: () => raw,
+    close: () => sidecar.close(),
+  };
+}
