@@ -194,6 +194,9 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       upstream = await forwarder.forward({ method: ctx.method, path: ctx.path + ctx.search, headers, body: ctx.body ?? stream, signal: ac.signal });
     } catch (err) {
       if (ac.signal.aborted) return; // the client left; nothing to answer
+      if (isBodyTooLarge(err)) {
+        return answer({ status: 413, code: ERR.BODY_TOO_LARGE, body: { error: 'Payload Too Large', message: `Request body exceeds ${config.maxBodyBytes} bytes` }, close: true });
+      }
       const f = classifyUpstreamError(err);
       metrics.upstreamErrors.inc({ kind: f.kind });
       log.warn({ kind: f.kind, err: (err as Error).message }, 'upstream request failed');
@@ -308,6 +311,14 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       await forwarder.close();
     },
   };
+}
+
+/** A streamed request body that passed the cap (proxy/body.ts), however undici wrapped it. */
+function isBodyTooLarge(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+    if (e.code === ERR.BODY_TOO_LARGE) return true;
+  }
+  return false;
 }
 
 /** `::ffff:127.0.0.1` -> `127.0.0.1`, so IPv4 clients have one form whatever the socket family. */

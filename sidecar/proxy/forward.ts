@@ -5,7 +5,10 @@
  * notifications; a client that goes away aborts the upstream request instead.
  */
 import type { Readable } from 'node:stream';
-import { Pool, errors as undiciErrors } from 'undici';
+// Deep imports keep the bundle small (see undici-lean.d.ts); the API is undici's own.
+import Pool from 'undici/lib/dispatcher/pool.js';
+import apiRequest from 'undici/lib/api/api-request.js';
+import undiciErrors from 'undici/lib/core/errors.js';
 import { ERR, type ErrorCode } from '../errors.ts';
 
 export interface ForwardRequest {
@@ -39,7 +42,7 @@ export function createForwarder(opts: { upstreamUrl: string; headersTimeoutMs: n
   });
   return {
     async forward(req) {
-      const res = await pool.request({
+      const res = await apiRequest.call(pool, {
         method: req.method as 'GET',
         path: req.path,
         headers: req.headers,
