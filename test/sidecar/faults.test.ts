@@ -1,5 +1,5 @@
 /** Acceptance 4 and 5: upstream faults, client aborts, SIGTERM draining and bad configuration. */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
