@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type Setting, type SettingKey, type Settings } from './settings.ts';
 import { SECTION_PARSERS, type Sections } from './sections.ts';
+import { resolveAlgorithms } from './auth/jwt.ts';
 
 export type ResolvedAuthMode = AuthMode | 'none';
 
@@ -148,6 +149,12 @@ function crossCheck(s: Settings, issues: ConfigIssue[], opts: LoadOptions): { au
     issues.push({ setting: SETTINGS.jwtSecret.env, value: MASKED, expected: `unset when ${SETTINGS.jwtJwksUrl.env} is set (one key source)` });
   }
   if (jwtEnabled) {
+    try {
+      resolveAlgorithms(s);
+    } catch (err) {
+      if (err instanceof ConfigError) issues.push(...err.issues);
+      else throw err;
+    }
     if (s.jwtAudience === undefined) issues.push({ setting: SETTINGS.jwtAudience.env, value: 'unset', expected: `${SETTINGS.jwtAudience.expected} (required whenever JWT is on)` });
     if (s.resourceUrl === undefined) issues.push({ setting: SETTINGS.resourceUrl.env, value: 'unset', expected: `${SETTINGS.resourceUrl.expected} (required whenever JWT is on)` });
     if (s.jwtIssuer === undefined && s.jwtSecret === undefined) {

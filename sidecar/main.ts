@@ -7,22 +7,23 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger } from './log.ts';
-import { createSidecar } from './server.ts';
+import { createSidecar, type Sidecar } from './server.ts';
 import { describeAuth } from './startup.ts';
 
-let config: Config;
-try {
-  config = loadConfig({ env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
-} catch (err) {
-  if (err instanceof ConfigError) {
+/** Configuration problems end the process with code 2 and one message; anything else is a bug. */
+function orExit2<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`mcp-warden: ${err.message}\n`);
     process.exit(2);
   }
-  throw err;
 }
 
+const config: Config = orExit2(() => loadConfig({ env: process.env, readFile: (p) => readFileSync(p, 'utf8') }));
 const logger = createLogger({ level: config.logLevel });
-const sidecar = createSidecar(config, { logger });
+const sidecar: Sidecar = orExit2(() => createSidecar(config, { logger }));
 const { port, adminPort } = await sidecar.listen();
 const auth = describeAuth(config);
 if (auth.warning) logger.warn(auth.warning);

@@ -16,6 +16,9 @@ import type { Metrics } from './metrics.ts';
 import { createExemptMatcher } from './paths.ts';
 import { createKeyStore, type KeyStore } from './auth/api-key.ts';
 import { createAuthStage } from './auth/stage.ts';
+import { createJwtAuthenticator } from './auth/jwt.ts';
+import { metadataReply } from './auth/metadata.ts';
+import { unauthorizedReply } from './auth/challenge.ts';
 
 export interface PipelineDeps {
   readonly logger: Logger;
@@ -62,7 +65,12 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       onReloadError: (message) => log.error({ message }, 'API key file not used'),
     });
   }
-  const auth = createAuthStage(config, { keys, bearer: undefined, challenge: undefined });
+  const jwt = config.jwtEnabled ? createJwtAuthenticator(config, { now: deps.now, onFailure: (reason) => deps.metrics.jwtFailures.inc({ reason }) }) : undefined;
+  if (jwt) {
+    // Fetch discovery and keys now so the first request does not wait; failure is retried later.
+    void jwt.warm().then((ok) => (ok ? log.info('JWT keys loaded') : log.warn('JWT keys not loaded yet; requests with tokens are refused until the IdP answers')));
+  }
+  const auth = createAuthStage(config, { keys, bearer: jwt, challenge: jwt ? unauthorizedReply(config, { tokenPresented: false }) : undefined });
 
   const before: Stage[] = [
     (ctx) => {
@@ -77,6 +85,11 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
 
   return {
     async run(ctx) {
+      // RFC 9728 protected-resource metadata: public, so clients can discover how to authenticate.
+      if (jwt && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+        const meta = metadataReply(config, ctx.path);
+        if (meta) return meta;
+      }
       if (isExempt(ctx.method, ctx.path)) {
         exempt.add(ctx);
         ctx.logFields.exempt = true;
@@ -93,6 +106,7 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     wantsIdentityEncoding: false,
     close() {
       keys?.close();
+      jwt?.close();
     },
   };
 }

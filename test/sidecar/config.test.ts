@@ -88,3 +88,11 @@ test('JWT on requires audience and resource URL; mode must match credentials', (
   const c = load({ MCP_AUTH_UPSTREAM_URL: 'http://u:1', MCP_AUTH_JWT_ISSUER: 'https://idp.example', MCP_AUTH_JWT_AUDIENCE: 'mcp', MCP_AUTH_RESOURCE_URL: 'https://mcp.example/mcp' });
   assert.equal(c.auth, 'jwt');
 });
+
+test('JWT algorithms must fit the key source, reported with the other settings', () => {
+  const err = issuesOf(() =>
+    load({ MCP_AUTH_UPSTREAM_URL: 'http://u:1', MCP_AUTH_LISTEN_PORT: 'x', MCP_AUTH_JWT_ISSUER: 'https://idp.example', MCP_AUTH_JWT_AUDIENCE: 'mcp', MCP_AUTH_RESOURCE_URL: 'https://mcp.example/mcp', MCP_AUTH_JWT_ALGORITHMS: 'HS256' }),
+  );
+  assert.deepEqual(err.issues.map((i) => i.setting).sort(), ['MCP_AUTH_JWT_ALGORITHMS', 'MCP_AUTH_LISTEN_PORT']);
+  assert.match(err.message, /MCP_AUTH_JWT_ALGORITHMS: got "HS256"; expected only asymmetric algorithms/);
+});
