@@ -90,6 +90,8 @@ export interface RequestContext {
   readonly dropHeaders: Set<string>;
   /** Headers to add to the upstream request (set after dropping, so a client cannot forge them). */
   readonly addHeaders: Record<string, string>;
+  /** Headers for the client's response whatever it is (RateLimit fields); a Reply's own headers win. */
+  readonly responseHeaders: Record<string, string>;
   /** Transforms for the response body, in order. */
   readonly responseTransforms: ResponseTransform[];
   /** Called once the response is finished or the client went away (stream slots, audit). */

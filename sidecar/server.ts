@@ -22,6 +22,8 @@ import { readRequestBody } from './proxy/body.ts';
 
 export interface SidecarDeps {
   readonly logger: Logger;
+  /** Audit lines, one per JSON-RPC request (default: the operational logger). */
+  readonly audit?: Logger;
   readonly metrics?: Metrics;
   /** Clock in milliseconds for rate limits and caches (tests control it). */
   readonly now?: () => number;
@@ -51,7 +53,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
   const metrics = deps.metrics ?? createMetrics();
   const forwarder = createForwarder({ upstreamUrl: config.upstreamUrl, headersTimeoutMs: config.upstreamTimeoutMs });
   const upstreamHost = new URL(config.upstreamUrl).host;
-  const pipeline: Pipeline = buildPipeline(config, { logger: log, metrics, now: deps.now ?? Date.now });
+  const pipeline: Pipeline = buildPipeline(config, { logger: log, audit: deps.audit ?? log, metrics, ...(deps.now ? { now: deps.now } : {}) });
   let draining = false;
   /** Every request in flight, with how to end it cleanly on drain (GET streams) or not (undefined). */
   const inflight = new Map<ServerResponse, (() => void) | undefined>();
@@ -82,10 +84,10 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
   });
   const admin = createAdminServer({ metrics, isDraining: () => draining });
 
-  function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply, ctxHeaders: Record<string, string>): void {
     const isObj = reply.body !== undefined && typeof reply.body !== 'string';
     const text = reply.body === undefined ? '' : isObj ? JSON.stringify(reply.body) : String(reply.body);
-    const headers: Record<string, string | number> = { ...reply.headers };
+    const headers: Record<string, string | number> = { ...ctxHeaders, ...reply.headers };
     if (text !== '' && headers['content-type'] === undefined) headers['content-type'] = isObj ? 'application/json' : 'text/plain; charset=utf-8';
     headers['content-length'] = Buffer.byteLength(text);
     if (reply.close || draining) headers.connection = 'close';
@@ -105,12 +107,13 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       path: '',
       search: '',
       headers: req.headers,
-      clientIp: normaliseIp(req.socket.remoteAddress ?? ''),
+      clientIp: pipeline.clientIp(req),
       identity: undefined,
       body: undefined,
       rpc: undefined,
       dropHeaders: new Set(),
       addHeaders: {},
+      responseHeaders: {},
       responseTransforms: [],
       onDone: [],
       logFields: {},
@@ -138,7 +141,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       if (reply.code === ERR.AUTH_INVALID_KEY || reply.code === ERR.AUTH_INVALID_TOKEN || reply.code === ERR.AUTH_MISSING || reply.code === ERR.AUTH_INSUFFICIENT_SCOPE || reply.code === ERR.AUTH_IDP_UNAVAILABLE) {
         metrics.authFailures.inc({ reason: reply.code });
       }
-      writeReply(req, res, reply);
+      writeReply(req, res, reply, ctx.responseHeaders);
     };
 
     try {
@@ -217,7 +220,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
     setStatus(head.status);
     metrics.requests.inc({ class: statusClass(head.status), method: ctx.method });
     metrics.duration.observe({ class: statusClass(head.status) }, (performance.now() - ctx.startedAt) / 1000);
-    const outHeaders = clientResponseHeaders(head.headers);
+    const outHeaders = { ...clientResponseHeaders(head.headers), ...ctx.responseHeaders };
     if (chain.length > 0) delete outHeaders['content-length'];
     if (draining) outHeaders.connection = 'close';
     res.writeHead(head.status, outHeaders);
@@ -321,7 +324,3 @@ function isBodyTooLarge(err: unknown): boolean {
   return false;
 }
 
-/** `::ffff:127.0.0.1` -> `127.0.0.1`, so IPv4 clients have one form whatever the socket family. */
-export function normaliseIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}

@@ -264,7 +264,7 @@ export const SETTINGS = {
   rateLimitBurst: int({ env: 'MCP_AUTH_RATE_LIMIT_BURST_SIZE', file: 'rateLimit.burstSize', min: 1, max: 10_000_000, unit: 'requests', doc: 'Bucket capacity. Default a tenth of the per-minute rate, at least 1.' }),
   rateLimitPerIpPerMinute: int({ env: 'MCP_AUTH_RATE_LIMIT_PER_IP_PER_MINUTE', file: 'rateLimit.perIpPerMinute', min: 1, max: 10_000_000, unit: 'requests per minute', doc: 'Per client IP. Unset: off.' }),
   trustedProxies: list({ env: 'MCP_AUTH_TRUSTED_PROXIES', file: 'rateLimit.trustedProxies', default: [], item: isCidr, expected: 'comma-separated IPv4 or IPv6 CIDRs such as 10.0.0.0/8', doc: 'Peers whose X-Forwarded-For is believed.' }),
-  rateLimitMaxKeys: int({ env: 'MCP_AUTH_RATE_LIMIT_MAX_KEYS', file: 'rateLimit.maxKeys', default: 100_000, min: 1, max: 10_000_000, unit: 'keys', doc: 'Bound on tracked rate-limit keys.' }),
+  rateLimitMaxKeys: int({ env: 'MCP_AUTH_RATE_LIMIT_MAX_KEYS', file: 'rateLimit.maxKeys', default: 100_000, min: 1, max: 1_000_000, unit: 'keys', doc: 'Bound on tracked keys per limit; each limit allocates 24 B a key plus its index (3.45 MB at 100,000).' }),
   maxStreamsPerIdentity: int({ env: 'MCP_AUTH_MAX_STREAMS_PER_IDENTITY', file: 'rateLimit.maxStreamsPerIdentity', min: 1, max: 100_000, unit: 'streams', doc: 'Concurrent open SSE streams per identity. Unset: off.' }),
 
   // ---- DLP ----

@@ -56,7 +56,7 @@ describe('HTTP edge', () => {
     ['an odd Transfer-Encoding', `POST /mcp HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`],
     ['a bare LF line ending', `GET /mcp HTTP/1.1\nHost: sidecar\nX-API-Key: ${KEY}\n\n`],
     ['a space before the colon', `GET /mcp HTTP/1.1\r\nHost : sidecar\r\nX-API-Key: ${KEY}\r\n\r\n`],
-  ]) {
+  ] as const) {
     test(`smuggling shape, ${name}: 400 and the connection closed`, async () => {
       const n = up.seen.length;
       const r = await rawRequest(sc.url, bytes);
