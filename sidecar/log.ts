@@ -7,10 +7,17 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(opts: { level: string; destination?: DestinationStream }): Logger {
-  return pino(
+export interface Loggers {
+  /** Operational lines: `"name":"mcp-warden"`. */
+  readonly log: Logger;
+  /** One line per JSON-RPC request: `"name":"audit"` (ship or filter them by that name). */
+  readonly audit: Logger;
+}
+
+/** Two named loggers over one destination, so their lines never interleave mid-line. */
+export function createLoggers(opts: { level: string; destination?: DestinationStream }): Loggers {
+  const root = pino(
     {
-      name: 'mcp-warden',
       level: opts.level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -19,4 +26,5 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
     },
     opts.destination ?? pino.destination({ fd: 1, sync: false }),
   );
+  return { log: root.child({ name: 'mcp-warden' }), audit: root.child({ name: 'audit' }) };
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { createLogger } from './log.ts';
+import { createLoggers } from './log.ts';
 import { createSidecar, type Sidecar } from './server.ts';
 import { describeAuth } from './startup.ts';
 
@@ -22,8 +22,8 @@ function orExit2<T>(fn: () => T): T {
 }
 
 const config: Config = orExit2(() => loadConfig({ env: process.env, readFile: (p) => readFileSync(p, 'utf8') }));
-const logger = createLogger({ level: config.logLevel });
-const sidecar: Sidecar = orExit2(() => createSidecar(config, { logger }));
+const { log: logger, audit } = createLoggers({ level: config.logLevel });
+const sidecar: Sidecar = orExit2(() => createSidecar(config, { logger, audit }));
 const { port, adminPort } = await sidecar.listen();
 const auth = describeAuth(config);
 if (auth.warning) logger.warn(auth.warning);

@@ -19,11 +19,15 @@ import { createAuthStage } from './auth/stage.ts';
 import { createJwtAuthenticator } from './auth/jwt.ts';
 import { metadataReply } from './auth/metadata.ts';
 import { unauthorizedReply } from './auth/challenge.ts';
+import { clientIp, createRateLimiter, parseIp, parseTrustedProxies } from './limit/index.ts';
+import { createToolPolicyStage } from './policy/index.ts';
 
 export interface PipelineDeps {
   readonly logger: Logger;
+  readonly audit: Logger;
   readonly metrics: Metrics;
-  readonly now: () => number;
+  /** A test clock (ms) for every stage; by default each stage uses its own (wall or monotonic). */
+  readonly now?: () => number;
 }
 
 export interface Pipeline {
@@ -31,6 +35,8 @@ export interface Pipeline {
   run(ctx: RequestContext): Promise<Reply | undefined>;
   /** Stages that need the body. */
   runAfterBody(ctx: RequestContext): Promise<Reply | undefined>;
+  /** The client's IP: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
+  clientIp(req: IncomingMessage): string;
   /** The X-Forwarded-For chain to extend, when the peer is a trusted proxy. */
   trustedForwardedFor(req: IncomingMessage): string | undefined;
   /** `http` or `https` as the client used it. */
@@ -72,7 +78,17 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
   }
   const auth = createAuthStage(config, { keys, bearer: jwt, challenge: jwt ? unauthorizedReply(config, { tokenPresented: false }) : undefined });
 
-  const before: Stage[] = [
+  const limits = createRateLimiter(config, { ...(deps.now ? { now: deps.now } : {}), onLimited: (limit) => deps.metrics.rateLimited.inc({ limit }) });
+  const trusted = parseTrustedProxies(config.trustedProxies);
+  const peerTrusted = (req: IncomingMessage): boolean => {
+    if (trusted.size === 0) return false;
+    const ip = parseIp(req.socket.remoteAddress ?? '');
+    return ip !== undefined && trusted.contains(ip);
+  };
+
+  const present = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
+  const before: Stage[] = present([
+    limits.ipStage,
     (ctx) => {
       const origin = ctx.headers.origin;
       // MCP Streamable HTTP transport: servers must validate Origin (DNS rebinding).
@@ -80,8 +96,15 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       return undefined;
     },
     auth,
-  ];
-  const after: Stage[] = [];
+    limits.identityStage,
+    limits.streams?.stage,
+  ]);
+  const policy = createToolPolicyStage(config, {
+    onToolCall: (tool, decision) => deps.metrics.toolCalls.inc({ tool, decision }),
+    onAudit: (record) => deps.audit.info(record, 'audit'),
+  });
+  // Tool policy before the per-tool limit, so refused calls spend no tokens.
+  const after: Stage[] = present([policy, limits.toolStage]);
 
   return {
     async run(ctx) {
@@ -101,7 +124,12 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       if (exempt.has(ctx)) return undefined;
       return runStages(after, ctx);
     },
-    trustedForwardedFor: () => undefined,
+    clientIp: (req) => clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusted),
+    trustedForwardedFor: (req) => {
+      if (!peerTrusted(req)) return undefined;
+      const xff = req.headers['x-forwarded-for'];
+      return Array.isArray(xff) ? xff.join(', ') : xff;
+    },
     forwardedProto: () => 'http',
     wantsIdentityEncoding: false,
     close() {

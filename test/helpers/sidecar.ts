@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../sidecar/config.ts';
-import { createLogger } from '../../sidecar/log.ts';
+import { createLoggers } from '../../sidecar/log.ts';
 import { createSidecar, type Sidecar, type SidecarDeps } from '../../sidecar/server.ts';
 
 export interface RunningSidecar {
@@ -20,7 +20,7 @@ export interface RunningSidecar {
   close(): Promise<void>;
 }
 
-export async function startSidecar(env: Record<string, string>, deps: Partial<Omit<SidecarDeps, 'logger'>> = {}): Promise<RunningSidecar> {
+export async function startSidecar(env: Record<string, string>, deps: Partial<Omit<SidecarDeps, 'logger' | 'audit'>> = {}): Promise<RunningSidecar> {
   const config = loadConfig({
     env: { MCP_AUTH_LISTEN_HOST: '127.0.0.1', MCP_AUTH_LISTEN_PORT: '0', MCP_AUTH_ADMIN_HOST: '127.0.0.1', MCP_AUTH_ADMIN_PORT: '0', MCP_AUTH_LOG_LEVEL: 'info', ...env },
     readFile: (p) => readFileSync(p, 'utf8'),
@@ -35,8 +35,8 @@ export async function startSidecar(env: Record<string, string>, deps: Partial<Om
       cb();
     },
   });
-  const logger = createLogger({ level: config.logLevel, destination });
-  const sidecar = createSidecar(config, { ...deps, logger });
+  const { log: logger, audit } = createLoggers({ level: config.logLevel, destination });
+  const sidecar = createSidecar(config, { ...deps, logger, audit });
   const { port, adminPort } = await sidecar.listen();
   return {
     url: `http://127.0.0.1:${port}`,

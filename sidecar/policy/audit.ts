@@ -1,0 +1,77 @@
+/**
+ * The audit line: one JSON object per JSON-RPC request or notification a client sent, built here as
+ * a plain object (the `audit` pino child logger writes it). It says who called what, from where, what
+ * the sidecar decided and how it ended. It never holds tool arguments: at most their SHA-256 and
+ * size, so two identical calls can be matched without the log becoming a store of the secrets that
+ * tool arguments often carry. (A hash of a low-entropy value, e.g. a 4-digit PIN, can still be
+ * guessed by trying them all; that is why the hash covers the whole canonical argument object.)
+ */
+import type { Identity } from '../context.ts';
+import type { ParsedCall } from './jsonrpc.ts';
+
+/** Client-controlled strings are cut to this many characters in audit lines. */
+export const AUDIT_MAX_FIELD = 200;
+
+/** What auditRecord needs: the request, the decision and how it ended. */
+export interface AuditInput {
+  /** Wall-clock time of the request, ms since the epoch (Date.now() at the start). */
+  readonly time: number;
+  readonly identity: Identity | undefined;
+  readonly clientIp: string;
+  readonly call: ParsedCall | undefined;
+  readonly decision: 'allow' | 'deny';
+  /** Error code when the sidecar refused (ERR_TOOL_FORBIDDEN, ERR_BAD_REQUEST). */
+  readonly reason?: string;
+  /** The HTTP status the client got (0 when it went away before one was sent). */
+  readonly status: number;
+  readonly aborted: boolean;
+  readonly durationMs: number;
+}
+
+/** One audit line, as written by the `audit` logger. */
+export interface AuditRecord {
+  /**
+   * When the request began (ISO 8601). Not named `time`: pino stamps its own `time` (when the line is
+   * written, at the end of the request) and a second `time` key would make the line ambiguous JSON.
+   */
+  readonly startTime: string;
+  /** JWT `sub` when there is one, else the identity's loggable id (`key:...`), else `anonymous`. */
+  readonly identity: string;
+  readonly identityKind: Identity['kind'];
+  readonly clientIp: string;
+  /** JSON-RPC method; null when the body held no readable message. */
+  readonly method: string | null;
+  readonly rpcId?: string | number | null;
+  readonly tool?: string;
+  readonly decision: 'allow' | 'deny';
+  readonly reason?: string;
+  readonly status: number;
+  readonly aborted?: true;
+  readonly durationMs: number;
+  readonly argsSha256?: string;
+  readonly argsBytes?: number;
+}
+
+const cut = (s: string): string => (s.length > AUDIT_MAX_FIELD ? `${s.slice(0, AUDIT_MAX_FIELD)}...` : s);
+
+/** Build one audit record. Pure: the caller supplies the clock readings. */
+export function auditRecord(input: AuditInput): AuditRecord {
+  const { call, identity } = input;
+  const rec: Record<string, unknown> = {
+    startTime: new Date(input.time).toISOString(),
+    identity: cut(identity?.subject ?? identity?.id ?? 'anonymous'),
+    identityKind: identity?.kind ?? 'none',
+    clientIp: input.clientIp,
+    method: call === undefined ? null : cut(call.method),
+  };
+  if (call?.id !== undefined) rec.rpcId = typeof call.id === 'string' ? cut(call.id) : call.id;
+  if (call?.tool !== undefined) rec.tool = cut(call.tool);
+  rec.decision = input.decision;
+  if (input.reason !== undefined) rec.reason = input.reason;
+  rec.status = input.status;
+  if (input.aborted) rec.aborted = true;
+  rec.durationMs = Math.round(input.durationMs * 1000) / 1000;
+  if (call?.argsSha256 !== undefined) rec.argsSha256 = call.argsSha256;
+  if (call?.argsBytes !== undefined) rec.argsBytes = call.argsBytes;
+  return rec as unknown as AuditRecord;
+}

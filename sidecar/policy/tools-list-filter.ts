@@ -1,0 +1,178 @@
+/**
+ * The tools/list response filter: a caller sees only the tools it may call (MCP "Tools" spec:
+ * `result.tools`, an array of { name, inputSchema, ... }). Calls are enforced by the stage anyway;
+ * hiding the rest keeps a model from planning with tools it will be refused.
+ *
+ * Two modes:
+ * - `ids` (a Streamable HTTP POST): rewrite only the responses whose id is one of the tools/list
+ *   requests of this POST. Once every such id has been answered, the rest of the stream is passed on
+ *   without looking (an SSE response may go on with notifications for a long time).
+ * - shape (a GET event stream: the old SSE transport's `GET /sse`, where responses to every POST of
+ *   the session arrive, or a Streamable HTTP GET that replays events after Last-Event-ID): rewrite
+ *   any JSON-RPC response whose `result.tools` is an array. No MCP result other than tools/list has
+ *   a `tools` member, and this needs no state shared between requests: nothing to grow, nothing to
+ *   evict, nothing to race.
+ *
+ * Bytes are kept exactly: SSE is split on latin1 text (one char per byte; the line breaks the grammar
+ * splits on are ASCII), so an event that is not rewritten goes out byte for byte, even invalid UTF-8.
+ * Only the `data` of a rewritten event changes; `event:`, `id:`, comments and line endings stay.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { Transform } from 'node:stream';
+import type { Identity, Reply, ResponseTransform, RpcCall } from '../context.ts';
+import { ERR, WardenError } from '../errors.ts';
+import { SseSplitter, eventData, parseEventLines, replaceEventData } from '../stream/sse.ts';
+import { mediaType, rpcErrorReply } from './jsonrpc.ts';
+import { decideTool, type ToolPolicy } from './tools.ts';
+
+/** Default bound on what is held back: one SSE event, or a whole JSON response. */
+export const DEFAULT_MAX_BUFFER_BYTES = 16 * 1024 * 1024;
+
+export interface ToolsListFilterOptions {
+  /** The ids of this POST's tools/list requests; omitted for shape mode (GET streams). */
+  readonly ids?: readonly RpcCall['id'][];
+  /** Largest event (SSE) or body (JSON) held back; above it the response is cut with an error. */
+  readonly maxBufferBytes?: number;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const idKey = (id: unknown): string => JSON.stringify(id ?? null);
+
+/** Matches responses and filters their tools; remembers which of the awaited ids were answered. */
+class Matcher {
+  readonly #keep: (name: string) => boolean;
+  readonly #pending: Set<string> | undefined;
+  constructor(keep: (name: string) => boolean, ids: readonly RpcCall['id'][] | undefined) {
+    this.#keep = keep;
+    this.#pending = ids === undefined ? undefined : new Set(ids.map(idKey));
+  }
+
+  /** In ids mode, true once every awaited response went by. */
+  get done(): boolean {
+    return this.#pending !== undefined && this.#pending.size === 0;
+  }
+
+  /** A rewritten copy of a parsed message (or batch of them), or undefined to leave it as it was. */
+  rewrite(doc: unknown): unknown {
+    if (Array.isArray(doc)) {
+      let changed = false;
+      const out = doc.map((m) => {
+        const r = this.#one(m);
+        if (r === undefined) return m;
+        changed = true;
+        return r;
+      });
+      return changed ? out : undefined;
+    }
+    return this.#one(doc);
+  }
+
+  #one(m: unknown): unknown {
+    if (!isObject(m) || !('id' in m) || !('result' in m || 'error' in m)) return undefined;
+    if (this.#pending !== undefined && !this.#pending.delete(idKey(m.id))) return undefined;
+    const result = m.result;
+    if (!isObject(result) || !Array.isArray(result.tools)) return undefined;
+    // Anything not shaped like a tool (no string name) is dropped: it cannot be judged.
+    const tools = result.tools.filter((t: unknown) => isObject(t) && typeof t.name === 'string' && this.#keep(t.name));
+    if (tools.length === result.tools.length) return undefined;
+    return { ...m, result: { ...result, tools } };
+  }
+}
+
+/** Whether a JSON text could be a JSON-RPC message (skip JSON.parse on `endpoint` events and pings). */
+const looksJson = (s: string): boolean => /^\s*[[{]/.test(s);
+
+function sseTransform(matcher: Matcher, max: number): Transform {
+  const splitter = new SseSplitter();
+  const rewriteEvent = (raw: string): Buffer => {
+    const original = Buffer.from(raw, 'latin1');
+    if (!raw.includes('data')) return original;
+    const lines = parseEventLines(original.toString('utf8'));
+    const data = eventData(lines);
+    if (data === undefined || !looksJson(data)) return original;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(data);
+    } catch {
+      return original;
+    }
+    const out = matcher.rewrite(doc);
+    return out === undefined ? original : Buffer.from(replaceEventData(lines, JSON.stringify(out)), 'utf8');
+  };
+  let passing = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (passing) return cb(null, chunk);
+      const parts = splitter.push(chunk.toString('latin1')).map(rewriteEvent);
+      if (matcher.done) {
+        passing = true;
+        parts.push(Buffer.from(splitter.rest(), 'latin1'));
+      } else if (splitter.pending > max) {
+        return cb(new WardenError(ERR.UPSTREAM_UNAVAILABLE, 502, `an SSE event over ${max} bytes cannot be filtered`));
+      }
+      cb(null, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    },
+    flush(cb) {
+      // An unterminated last event is discarded by conforming clients (WHATWG HTML 9.2.6), but a
+      // lax one might dispatch it: filter it like any other.
+      const rest = splitter.rest();
+      cb(null, rest === '' ? undefined : passing ? Buffer.from(rest, 'latin1') : rewriteEvent(rest));
+    },
+  });
+}
+
+function jsonTransform(matcher: Matcher, ids: readonly RpcCall['id'][] | undefined, max: number): Transform {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (size > max) return cb(new WardenError(ERR.UPSTREAM_UNAVAILABLE, 502, `a JSON response over ${max} bytes cannot be filtered`));
+      chunks.push(chunk);
+      cb();
+    },
+    flush(cb) {
+      const body = Buffer.concat(chunks);
+      const decoder = new StringDecoder('utf8');
+      let doc: unknown;
+      try {
+        doc = JSON.parse(decoder.end(body));
+      } catch {
+        // Fail closed: a body this parser cannot read might still be read by a laxer client
+        // (NaN, comments), so the tools/list answers become errors rather than pass unfiltered.
+        const errors = (ids ?? []).map((id) => (rpcErrorReply(502, ERR.UPSTREAM_UNAVAILABLE, -32603, 'tools/list response could not be filtered', id).body));
+        return cb(null, ids === undefined ? body : Buffer.from(JSON.stringify(errors.length === 1 ? errors[0] : errors)));
+      }
+      const out = matcher.rewrite(doc);
+      cb(null, out === undefined ? body : Buffer.from(JSON.stringify(out)));
+    },
+  });
+}
+
+/**
+ * A response transform that hides the tools `identity` may not call from tools/list results in
+ * `application/json` and `text/event-stream` responses. Other content types pass untouched. It drops
+ * Content-Length (the body may shrink) and refuses compressed bodies it cannot read (the proxy asks
+ * the upstream for `Accept-Encoding: identity`).
+ */
+export function createToolsListFilter(policy: ToolPolicy, identity: Identity | undefined, opts: ToolsListFilterOptions = {}): ResponseTransform {
+  const max = opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
+  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`createToolsListFilter: maxBufferBytes must be a whole number >= 1; got ${max}`);
+  const keep = (name: string): boolean => decideTool(policy, identity, name) === 'allow';
+  return (head): Transform | Reply | undefined => {
+    const ct = head.headers['content-type'];
+    const { essence } = mediaType(Array.isArray(ct) ? ct[0] : ct);
+    const kind = essence === 'text/event-stream' ? 'sse' : essence === 'application/json' ? 'json' : undefined;
+    // Shape mode reads event streams only: a GET answering JSON is not an MCP message stream, and
+    // buffering it whole (it may be large) would buy nothing.
+    if (kind === undefined || (kind === 'json' && opts.ids === undefined)) return undefined;
+    const enc = head.headers['content-encoding'];
+    const encoding = (Array.isArray(enc) ? enc.join(',') : (enc ?? '')).trim().toLowerCase();
+    if (encoding !== '' && encoding !== 'identity') {
+      return { status: 502, code: ERR.UPSTREAM_UNAVAILABLE, body: { error: 'Bad Gateway', message: 'The upstream response is compressed and tools/list cannot be filtered' } };
+    }
+    delete head.headers['content-length'];
+    const matcher = new Matcher(keep, opts.ids);
+    return kind === 'sse' ? sseTransform(matcher, max) : jsonTransform(matcher, opts.ids, max);
+  };
+}
