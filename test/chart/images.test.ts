@@ -1,0 +1,212 @@
+/**
+ * The container images, checked without a Docker engine: the Dockerfiles are read statically
+ * against the house rules (dockerfile.ts), and the bundles they ship are run the way the
+ * distroless image runs them: `node <bundle>.mjs` from a folder that holds nothing else.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { parse as parseYaml } from 'yaml';
+import { imageViolations, parseDockerfile, splitFlags } from './dockerfile.ts';
+import { CHART, ROOT, get } from './render.ts';
+
+const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as unknown;
+const IMAGES = [
+  { file: 'Dockerfile.sidecar', bundle: 'sidecar', ports: [Number(get(values, 'sidecar.listenPort')), Number(get(values, 'sidecar.adminPort'))] },
+  { file: 'Dockerfile.webhook', bundle: 'webhook', ports: [8443] },
+];
+
+describe('Dockerfiles', () => {
+  for (const img of IMAGES) {
+    test(`${img.file}: multi-stage, distroless nonroot, numeric USER, exec ENTRYPOINT, only the bundle, OCI labels`, () => {
+      assert.deepEqual(imageViolations(readFileSync(join(ROOT, img.file), 'utf8'), img.bundle, img.ports), []);
+    });
+  }
+
+  test('the checker rejects what the rules forbid', () => {
+    const bad = ['FROM node:24', 'COPY . /app', 'RUN npm ci', 'USER node', 'ENTRYPOINT node /app/dist/sidecar.mjs'].join('\n');
+    assert.match(imageViolations(bad, 'sidecar', [8080]).join('\n'), /multi-stage/);
+    const leaky = [
+      'ARG BASE=gcr.io/distroless/nodejs24-debian12:latest',
+      'FROM node:22 AS build',
+      'RUN npm install',
+      'FROM ${BASE}',
+      'COPY --from=build /src /app',
+      'COPY secrets.env /app/',
+      'RUN chmod 444 /app',
+      'USER 0',
+      'ENTRYPOINT node /app/dist/sidecar.mjs',
+    ].join('\n');
+    const v = imageViolations(leaky, 'sidecar', [8080]).join('\n');
+    for (const expected of ['node:24', 'npm ci', 'nodejs24-debian*:nonroot', 'RUN in the final stage', 'COPY /src', 'COPY from the build context', 'must not be root', 'exec form', 'EXPOSE', 'org.opencontainers.image.title']) {
+      assert.ok(v.includes(expected), `no violation mentions ${expected}:\n${v}`);
+    }
+  });
+
+  test('.dockerignore keeps the context to what the build stage copies', () => {
+    const rules = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    assert.equal(rules[0], '*', 'an allow-list: everything is ignored first');
+    const allowed = new Set(rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1).replace(/\/$/, '')));
+    for (const never of ['node_modules', 'dist', '.git', 'test', 'charts']) assert.ok(!allowed.has(never), `${never} must stay out of the build context`);
+    for (const img of IMAGES) {
+      const build = parseDockerfile(readFileSync(join(ROOT, img.file), 'utf8')).stages[0];
+      for (const ins of build?.instructions.filter((i) => i.op === 'COPY') ?? []) {
+        for (const src of splitFlags(ins.args).words.slice(0, -1)) {
+          assert.ok(allowed.has(src.replace(/\/$/, '')), `${img.file} line ${ins.line}: COPY ${src} is not in the .dockerignore allow-list`);
+        }
+      }
+    }
+  });
+});
+
+/** Builds dist/<name>.mjs when `npm test` has not (it builds before the tests run). */
+function bundlePath(name: string): string | undefined {
+  const out = join(ROOT, 'dist', `${name}.mjs`);
+  if (!existsSync(out) && existsSync(join(ROOT, name, 'main.ts'))) {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), name], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+  }
+  return existsSync(out) ? out : undefined;
+}
+
+/** A folder holding only the bundle, as in the runtime image. */
+function isolate(name: string, bundle: string, dirs: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), `mcp-warden-${name}-`));
+  dirs.push(dir);
+  copyFileSync(bundle, join(dir, `${name}.mjs`));
+  return dir;
+}
+
+/** Minimal environment: no NODE_PATH, no NODE_OPTIONS, nothing from the repository. */
+const bareEnv = (extra: Record<string, string>): Record<string, string> => ({ PATH: '/usr/bin:/bin', ...extra });
+
+function run(cwd: string, file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [file], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return once(child, 'exit').then(([code]) => {
+    clearTimeout(timer);
+    return { code: code as number | null, stdout, stderr };
+  });
+}
+
+describe('the sidecar bundle runs alone', () => {
+  const dirs: string[] = [];
+  let upstream: Server;
+  let child: ChildProcess | undefined;
+  let bundle: string | undefined;
+
+  before(async () => {
+    bundle = bundlePath('sidecar');
+    upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"jsonrpc":"2.0","id":1,"result":{}}');
+      });
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+  });
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    upstream.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('without configuration it exits 2 naming the missing setting', async (t) => {
+    if (bundle === undefined) return t.skip('sidecar/main.ts does not exist yet');
+    const dir = isolate('sidecar', bundle, dirs);
+    const r = await run(dir, 'sidecar.mjs', bareEnv({}));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /MCP_AUTH_UPSTREAM_URL/);
+  });
+
+  test('serves: /livez, 401 without the key, forwards with it, drains on SIGTERM, writes nothing', async (t) => {
+    if (bundle === undefined) return t.skip('sidecar/main.ts does not exist yet');
+    const dir = isolate('sidecar', bundle, dirs);
+    const up = upstream.address() as AddressInfo;
+    const env = bareEnv({
+      MCP_AUTH_UPSTREAM_URL: `http://127.0.0.1:${up.port}`,
+      MCP_AUTH_KEY: 'test-key-0123456789',
+      MCP_AUTH_LISTEN_HOST: '127.0.0.1',
+      MCP_AUTH_LISTEN_PORT: '0',
+      MCP_AUTH_ADMIN_HOST: '127.0.0.1',
+      MCP_AUTH_ADMIN_PORT: '0',
+    });
+    const proc = spawn(process.execPath, ['sidecar.mjs'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // pino writes one JSON object a line; wait (bounded) for the start line with both ports.
+    const started = await new Promise<{ port: number; adminPort: number }>((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error(`no start line within 30 s; stderr: ${stderr}`)), 30_000);
+      proc.on('exit', (code) => reject(new Error(`sidecar exited ${code}: ${stderr}`)));
+      proc.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        for (const line of buf.split('\n')) {
+          if (!line.includes('"port"')) continue;
+          try {
+            const rec = JSON.parse(line) as { port?: number; adminPort?: number };
+            if (typeof rec.port === 'number' && typeof rec.adminPort === 'number') {
+              clearTimeout(timer);
+              resolve({ port: rec.port, adminPort: rec.adminPort });
+            }
+          } catch {
+            // a partial line; the next chunk completes it
+          }
+        }
+      });
+    });
+    const livez = await fetch(`http://127.0.0.1:${started.adminPort}/livez`);
+    assert.equal(livez.status, 200);
+    await livez.body?.cancel();
+
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const denied = await fetch(`http://127.0.0.1:${started.port}/mcp`, { method: 'POST', headers, body });
+    assert.equal(denied.status, 401);
+    // The body the chart README's walk-through shows.
+    assert.deepEqual(await denied.json(), { error: 'Unauthorized', message: 'Invalid API key' });
+
+    const allowed = await fetch(`http://127.0.0.1:${started.port}/mcp`, { method: 'POST', headers: { ...headers, 'x-api-key': 'test-key-0123456789' }, body });
+    assert.equal(allowed.status, 200);
+    assert.deepEqual(await allowed.json(), { jsonrpc: '2.0', id: 1, result: {} });
+
+    proc.kill('SIGTERM');
+    const [code] = (await once(proc, 'exit')) as [number | null];
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(readdirSync(dir), ['sidecar.mjs'], 'the process wrote nothing beside its bundle');
+  });
+});
+
+describe('the webhook bundle runs alone', () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('a bad config file exits 2 naming the key', async (t) => {
+    const bundle = bundlePath('webhook');
+    if (bundle === undefined) return t.skip('webhook/main.ts does not exist yet');
+    const dir = isolate('webhook', bundle, dirs);
+    writeFileSync(join(dir, 'config.yaml'), 'server:\n  port: 8443\nbogusKey: 1\n');
+    const r = await run(dir, 'webhook.mjs', bareEnv({ MCP_WARDEN_WEBHOOK_CONFIG: join(dir, 'config.yaml') }));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /bogusKey/);
+  });
+});
