@@ -1,0 +1,94 @@
+/** The webhook configuration file: defaults, every error at once, sidecar.env checked by the settings table. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../sidecar/errors.ts';
+import { DEFAULT_WEBHOOK_CONFIG, parseWebhookConfigText } from '../../webhook/config.ts';
+
+const CONTRACT_EXAMPLE = `
+server:
+  port: 8443
+tls:
+  mode: self-managed
+  certFile: /etc/mcp-warden/tls/tls.crt
+  keyFile: /etc/mcp-warden/tls/tls.key
+  secretName: mcp-warden-webhook-tls
+  serviceName: mcp-warden-webhook
+  webhookConfigName: mcp-warden
+  validityDays: 365
+  renewBeforeDays: 30
+nativeSidecar: auto
+excludeNamespaces: [kube-system, kube-public, kube-node-lease]
+sidecar:
+  image: ghcr.io/mcp-warden/sidecar:0.1.0
+  imagePullPolicy: IfNotPresent
+  resources: { requests: { cpu: 50m, memory: 64Mi }, limits: { memory: 256Mi } }
+  listenPort: 8080
+  adminPort: 9901
+  env:
+    MCP_AUTH_LOG_LEVEL: info
+    MCP_AUTH_DLP_MODE: redact
+`;
+
+function issues(text: string): string[] {
+  try {
+    parseWebhookConfigText(text, 'config.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.issues.map((i) => `${i.setting}: got ${i.value}; expected ${i.expected}`);
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test("the contract's example file parses, frozen, and equals the defaults plus its env", () => {
+  const c = parseWebhookConfigText(CONTRACT_EXAMPLE, 'config.yaml');
+  assert.deepEqual({ ...c, sidecar: { ...c.sidecar, env: {} } }, DEFAULT_WEBHOOK_CONFIG);
+  assert.deepEqual(c.sidecar.env, { MCP_AUTH_LOG_LEVEL: 'info', MCP_AUTH_DLP_MODE: 'redact' });
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.sidecar.env) && Object.isFrozen(c.excludeNamespaces));
+  assert.equal(parseWebhookConfigText('', 'x').tls.mode, 'self-managed');
+  assert.equal(parseWebhookConfigText('nativeSidecar: false', 'x').nativeSidecar, 'false', 'an unquoted YAML boolean is accepted');
+});
+
+test('every problem is reported at once, naming key, value and expectation', () => {
+  const got = issues(`
+server: { port: 70000 }
+tls: { mode: letsencrypt, validityDays: 10, renewBeforeDays: 20, serviceName: Bad_Name, extra: 1 }
+nativeSidecar: sometimes
+excludeNamespaces: [kube-system, "NOT OK"]
+sidecar:
+  imagePullPolicy: Sometimes
+  resources: { requests: { cpu: lots } }
+  listenPort: 9901
+  adminPort: 9901
+  env:
+    MCP_AUTH_LOG_LEVEL: loud
+    MCP_AUTH_UPSTREAM_URL: http://127.0.0.1:1
+    MCP_AUTH_KEY: hunter2-secret
+    MCP_AUTH_NOT_A_THING: x
+typo: 1
+`);
+  const expected = [
+    /^config\.yaml: typo: got 1; expected no such key/,
+    /^config\.yaml: tls\.extra: got 1; expected no such key/,
+    /^config\.yaml: tls\.renewBeforeDays: got 20; expected fewer days than tls\.validityDays \(10\)/,
+    /^config\.yaml: sidecar\.adminPort: got 9901; expected a port other than sidecar\.listenPort/,
+    /^config\.yaml: server\.port: got 70000; expected a whole number from 1 to 65535/,
+    /^config\.yaml: tls\.mode: got "letsencrypt"; expected one of "self-managed", "provided"/,
+    /^config\.yaml: tls\.serviceName: got "Bad_Name"; expected a Service name/,
+    /^config\.yaml: nativeSidecar: got "sometimes"/,
+    /^config\.yaml: excludeNamespaces: /,
+    /^config\.yaml: sidecar\.imagePullPolicy: got "Sometimes"/,
+    /^config\.yaml: sidecar\.resources\.requests\.cpu: got "lots"; expected a Kubernetes quantity/,
+    /^config\.yaml: sidecar\.env\.MCP_AUTH_LOG_LEVEL: got "loud"; expected one of "fatal"/,
+    /^config\.yaml: sidecar\.env\.MCP_AUTH_UPSTREAM_URL: .*the webhook sets this variable/,
+    /^config\.yaml: sidecar\.env\.MCP_AUTH_KEY: got "<redacted>"; expected not set here: secret values/,
+    /^config\.yaml: sidecar\.env\.MCP_AUTH_NOT_A_THING: .*a variable the sidecar knows/,
+  ];
+  for (const re of expected) assert.ok(got.some((g) => re.test(g)), `missing ${re}\n${got.join('\n')}`);
+  assert.equal(got.length, expected.length, got.join('\n'));
+  assert.ok(!got.join('\n').includes('hunter2'), 'secret values are never echoed');
+});
+
+test('unparsable YAML and a non-mapping are one clear problem each', () => {
+  assert.match(issues('server: [').join(), /config\.yaml: got unparsable; expected valid YAML/);
+  assert.match(issues('- a\n- b').join(), /expected a mapping at the top level/);
+});

@@ -1,0 +1,118 @@
+/**
+ * The two entry points as processes: the CLI (bin/mcp-warden.mjs, files and stdin) and the webhook
+ * (webhook/main.ts: config from env, provided TLS, SIGTERM -> exit 0; bad config -> exit 2).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { generateCaAndCert, serviceDnsNames } from '../../webhook/tls/generate.ts';
+import { admissionReview, httpsCall } from './helpers/review.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const tmp = mkdtempSync(join(tmpdir(), 'mcp-warden-proc-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+const sidecarOf = (doc: any) => [...(doc.spec.template.spec.initContainers ?? []), ...doc.spec.template.spec.containers].find((c: { name: string }) => c.name === 'mcp-warden-sidecar'); // eslint-disable-line @typescript-eslint/no-explicit-any
+const DEPLOYMENT = join(ROOT, 'test/webhook/golden/deployment.in.yaml');
+
+test('CLI: inject -f deployment.yaml prints YAML with the sidecar in the template; the Service passes through', async () => {
+  const r = await run(['bin/mcp-warden.mjs', 'inject', '-f', DEPLOYMENT]);
+  assert.equal(r.code, 0, r.stderr);
+  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS());
+  assert.equal(docs.length, 2);
+  assert.equal(docs[0].kind, 'Deployment');
+  assert.equal(sidecarOf(docs[0]).restartPolicy, 'Always');
+  assert.equal(docs[1].kind, 'Service');
+  assert.match(r.stderr, /warning: .*targetPort is the number 3000/);
+});
+
+test('CLI: -f - reads stdin; --native-sidecar=false places a regular container first', async () => {
+  const { readFileSync } = await import('node:fs');
+  const r = await run(['bin/mcp-warden.mjs', 'inject', '-f', '-', '--native-sidecar', 'false'], { stdin: readFileSync(DEPLOYMENT, 'utf8') });
+  assert.equal(r.code, 0, r.stderr);
+  const dep = parseAllDocuments(r.stdout)[0]!.toJS();
+  assert.equal(dep.spec.template.spec.containers[0].name, 'mcp-warden-sidecar');
+  assert.equal(dep.spec.template.spec.initContainers, undefined);
+});
+
+test('CLI: a bad annotation exits 1 naming it; bad usage and config exit 2', async () => {
+  const bad = await run(['bin/mcp-warden.mjs', 'inject', '-f', join(ROOT, 'test/webhook/golden/bad-annotations.in.yaml')]);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stdout, '');
+  assert.match(bad.stderr, /mcp-warden\.dev\/rate-limit: got "lots"/);
+  const usage = await run(['bin/mcp-warden.mjs', 'inject']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /-f FILE/);
+  const cfg = join(tmp, 'bad-config.yaml');
+  writeFileSync(cfg, 'sidecar: { listenPort: 0 }\n');
+  const badCfg = await run(['bin/mcp-warden.mjs', 'inject', '-f', DEPLOYMENT, '--config', cfg]);
+  assert.equal(badCfg.code, 2);
+  assert.match(badCfg.stderr, /sidecar\.listenPort: got 0/);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('webhook process: bad config exits 2 listing every problem', async () => {
+  const cfg = join(tmp, 'webhook-bad.yaml');
+  writeFileSync(cfg, 'tls: { mode: nope }\nsidecar: { env: { MCP_AUTH_DLP_MODE: loud } }\n');
+  const r = await run(['webhook/main.ts'], { env: { MCP_WARDEN_WEBHOOK_CONFIG: cfg } });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /2 problems/);
+  assert.match(r.stderr, /tls\.mode: got "nope"/);
+  assert.match(r.stderr, /sidecar\.env\.MCP_AUTH_DLP_MODE: got "loud"/);
+});
+
+test('webhook process: provided TLS, serves /mutate, SIGTERM exits 0', async () => {
+  const tls = generateCaAndCert({ dnsNames: serviceDnsNames('mcp-warden-webhook', 'mcp-warden'), validityDays: 10, now: new Date() });
+  writeFileSync(join(tmp, 'tls.crt'), tls.cert);
+  writeFileSync(join(tmp, 'tls.key'), tls.key);
+  const port = await freePort();
+  const cfg = join(tmp, 'webhook.yaml');
+  writeFileSync(cfg, `server: { port: ${port} }\ntls: { mode: provided, certFile: ${join(tmp, 'tls.crt')}, keyFile: ${join(tmp, 'tls.key')} }\nnativeSidecar: "true"\n`);
+  const child = spawn(process.execPath, ['webhook/main.ts'], { cwd: ROOT, env: { ...process.env, MCP_WARDEN_WEBHOOK_CONFIG: cfg, POD_NAMESPACE: 'mcp-warden' } });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c));
+  child.stderr.on('data', (c: Buffer) => (out += c));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  try {
+    for (let i = 0; i < 200 && !out.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /mcp-warden webhook listening/);
+    const opts = { ca: tls.ca, servername: 'mcp-warden-webhook.mcp-warden.svc' };
+    assert.equal((await httpsCall(port, '/readyz', opts)).status, 200);
+    const review = admissionReview({ metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true' } }, spec: { containers: [{ name: 's', image: 'i', ports: [{ name: 'mcp', containerPort: 3000 }] }] } });
+    const body = (await httpsCall(port, '/mutate', { ...opts, body: JSON.stringify(review) })).json();
+    assert.equal(body.response.allowed, true);
+    assert.equal(body.response.patchType, 'JSONPatch');
+    // The decision is logged once; the line may trail the response by a tick.
+    for (let i = 0; i < 100 && !out.includes('"msg":"injected"'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(out, /"msg":"injected"/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, out);
+});

@@ -1,0 +1,220 @@
+/**
+ * Every `mcp-warden.dev/*` annotation, documented in one place (as vault-k8s `annotations.go`), and
+ * the parser that turns a pod's annotations into injection options. Values that become sidecar
+ * variables are checked with the sidecar's own parsers (sidecar/settings.ts), so an annotation can
+ * never produce a value the sidecar would refuse. Every bad key is collected; none stops the scan.
+ */
+import { SETTINGS, type Setting } from '../../sidecar/settings.ts';
+import { quote, type Issue } from '../errors.ts';
+
+export const PREFIX = 'mcp-warden.dev/';
+
+/** Annotation keys. Each constant's TSDoc is the user documentation. */
+export const ANNOTATIONS = {
+  /** "true" injects the sidecar, "false" opts out. A label of the same name works too; the annotation wins. */
+  inject: `${PREFIX}inject`,
+  /** Name of the MCP server container. Default: the first container. */
+  container: `${PREFIX}container`,
+  /** The MCP server's port, a number or a port name. Default: the port named `mcp`, else `http`, else the first declared. */
+  upstreamPort: `${PREFIX}upstream-port`,
+  /** Secret with the API keys, in the pod's namespace: `name` or `name/key` (key default `mcp-auth-key`). Mounted as a file. */
+  apiKeySecret: `${PREFIX}apikey-secret`,
+  /** Header carrying the API key (MCP_AUTH_HEADER). */
+  apiKeyHeader: `${PREFIX}apikey-header`,
+  /** JWT issuer URL (MCP_AUTH_JWT_ISSUER); needs jwt-audience and resource-url. */
+  jwtIssuer: `${PREFIX}jwt-issuer`,
+  /** Accepted audiences, comma-separated (MCP_AUTH_JWT_AUDIENCE). */
+  jwtAudience: `${PREFIX}jwt-audience`,
+  /** Groups, any one of which is needed, comma-separated (MCP_AUTH_JWT_REQUIRED_GROUPS). */
+  jwtRequiredGroups: `${PREFIX}jwt-required-groups`,
+  /** This server's canonical URL for RFC 9728 metadata (MCP_AUTH_RESOURCE_URL). */
+  resourceUrl: `${PREFIX}resource-url`,
+  /** Per-identity rate: `200/min`, `5/s`, `600/h` or a bare number per minute (MCP_AUTH_RATE_LIMIT_REQUESTS_PER_MINUTE). */
+  rateLimit: `${PREFIX}rate-limit`,
+  /** Bucket capacity in requests (MCP_AUTH_RATE_LIMIT_BURST_SIZE). */
+  rateLimitBurst: `${PREFIX}rate-limit-burst`,
+  /** Per client IP rate, same forms as rate-limit (MCP_AUTH_RATE_LIMIT_PER_IP_PER_MINUTE). */
+  rateLimitPerIp: `${PREFIX}rate-limit-per-ip`,
+  /** DLP mode: redact, block or off (MCP_AUTH_DLP_MODE). */
+  dlp: `${PREFIX}dlp`,
+  /** Paths served without auth, comma-separated canonical paths (MCP_AUTH_EXEMPT_PATHS). */
+  exemptPaths: `${PREFIX}exempt-paths`,
+  /** Tools anyone may call, comma-separated (MCP_AUTH_ALLOW_TOOLS). */
+  allowTools: `${PREFIX}allow-tools`,
+  /** Tools nobody may call, comma-separated (MCP_AUTH_DENY_TOOLS). */
+  denyTools: `${PREFIX}deny-tools`,
+  /** ConfigMap in the pod's namespace mounted as the sidecar's config file: `name` or `name/key` (key default `config.yaml`). */
+  config: `${PREFIX}config`,
+  /** Written by the webhook: JSON record of what it injected. Never set it yourself. */
+  status: `${PREFIX}status`,
+} as const;
+
+/** Annotations whose value is one sidecar setting, passed through that setting's parser. */
+const DIRECT: ReadonlyArray<readonly [string, Setting<unknown>]> = [
+  [ANNOTATIONS.apiKeyHeader, SETTINGS.apiKeyHeader],
+  [ANNOTATIONS.jwtIssuer, SETTINGS.jwtIssuer],
+  [ANNOTATIONS.jwtAudience, SETTINGS.jwtAudience],
+  [ANNOTATIONS.jwtRequiredGroups, SETTINGS.jwtRequiredGroups],
+  [ANNOTATIONS.resourceUrl, SETTINGS.resourceUrl],
+  [ANNOTATIONS.rateLimitBurst, SETTINGS.rateLimitBurst],
+  [ANNOTATIONS.dlp, SETTINGS.dlpMode],
+  [ANNOTATIONS.exemptPaths, SETTINGS.exemptPaths],
+  [ANNOTATIONS.allowTools, SETTINGS.allowTools],
+  [ANNOTATIONS.denyTools, SETTINGS.denyTools],
+] as unknown as ReadonlyArray<readonly [string, Setting<unknown>]>;
+
+/** Rate annotations: value form -> the per-minute setting. */
+const RATES: ReadonlyArray<readonly [string, Setting<unknown>]> = [
+  [ANNOTATIONS.rateLimit, SETTINGS.rateLimitPerMinute],
+  [ANNOTATIONS.rateLimitPerIp, SETTINGS.rateLimitPerIpPerMinute],
+] as unknown as ReadonlyArray<readonly [string, Setting<unknown>]>;
+
+/** Sidecar variable -> the annotation that sets it, so cross-setting problems can name the annotation. */
+export const ENV_TO_ANNOTATION: ReadonlyMap<string, string> = new Map([...DIRECT, ...RATES].map(([key, s]) => [s.env, key]));
+
+export const DEFAULT_APIKEY_SECRET_KEY = 'mcp-auth-key';
+export const DEFAULT_CONFIG_MAP_KEY = 'config.yaml';
+
+/** A Secret or ConfigMap reference in the pod's own namespace. */
+export interface ObjectKeyRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+export interface AnnotationOptions {
+  /** "true", "false", or undefined when neither the annotation nor the label says. */
+  readonly inject: 'true' | 'false' | undefined;
+  readonly container: string | undefined;
+  /** A port number or an IANA_SVC_NAME. */
+  readonly upstreamPort: number | string | undefined;
+  readonly apiKeySecret: ObjectKeyRef | undefined;
+  readonly configMap: ObjectKeyRef | undefined;
+  /** Sidecar variable -> value (formatted by the setting), in annotation order; each value valid. */
+  readonly env: ReadonlyArray<readonly [string, string]>;
+  /** Which annotation produced each variable, so later checks can name the annotation. */
+  readonly envSource: ReadonlyMap<string, string>;
+}
+
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DATA_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** IANA_SVC_NAME (RFC 6335 5.1): 1-15 chars, lowercase letters, digits and '-', at least one letter, no '--', no leading or trailing '-'. */
+export const IANA_SVC_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/;
+const RATE = /^(\d{1,12})\s*(?:\/\s*(s|sec|second|m|min|minute|h|hour))?$/;
+const RATE_EXPECTED = 'a rate such as 200/min, 5/s or 600/h (a bare number means per minute; per hour must be a multiple of 60)';
+
+function parseRef(value: string, defaultKey: string, what: string): { ok: true; ref: ObjectKeyRef } | { ok: false; expected: string } {
+  const expected = `a ${what} in the pod's own namespace: name or name/key (no namespace)`;
+  const parts = value.trim().split('/');
+  if (parts.length > 2) return { ok: false, expected };
+  const [name, key = defaultKey] = parts as [string, string?];
+  if (!DNS_SUBDOMAIN.test(name) || !DATA_KEY.test(key) || key === '.' || key === '..') return { ok: false, expected };
+  return { ok: true, ref: { name, key } };
+}
+
+/** Levenshtein distance, bounded use: annotation keys are short. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The known key nearest to a typo, if it is near enough to be a likely intent. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  if (key.length > 100) return undefined;
+  let best: string | undefined;
+  let bestD = 4;
+  for (const k of known) {
+    const d = distance(key, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+}
+
+/** Parse `200/min` and friends into requests per minute; undefined when malformed. */
+export function parseRate(value: string): number | undefined {
+  const m = RATE.exec(value.trim().toLowerCase());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'min';
+  if (unit.startsWith('s')) return n * 60;
+  if (unit.startsWith('h')) return n % 60 === 0 ? n / 60 : undefined;
+  return n;
+}
+
+/**
+ * Read the pod's annotations (and the inject label) into options, collecting every problem. Unknown
+ * keys under the prefix are problems too: a typo in a security setting must not pass silently.
+ */
+export function parseAnnotations(annotations: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): { options: AnnotationOptions; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const known = new Set<string>(Object.values(ANNOTATIONS));
+  for (const key of Object.keys(annotations)) {
+    if (key.startsWith(PREFIX) && !known.has(key)) {
+      const near = closest(key, [...known]);
+      issues.push({ key, value: quote(annotations[key]), expected: `a known ${PREFIX} annotation${near ? ` (did you mean ${near}?)` : ' (see the annotations table in the README)'}` });
+    }
+  }
+  const get = (k: string): string | undefined => {
+    const v = annotations[k];
+    return typeof v === 'string' ? v : undefined;
+  };
+
+  let inject: AnnotationOptions['inject'];
+  for (const [where, v] of [['label', labels[ANNOTATIONS.inject]], ['annotation', get(ANNOTATIONS.inject)]] as const) {
+    if (v === undefined) continue;
+    const t = v.trim().toLowerCase();
+    if (t === 'true' || t === 'false') inject = t;
+    else issues.push({ key: `${ANNOTATIONS.inject}${where === 'label' ? ' (label)' : ''}`, value: quote(v), expected: '"true" or "false"' });
+  }
+
+  const container = get(ANNOTATIONS.container);
+  if (container !== undefined && !CONTAINER_NAME.test(container)) issues.push({ key: ANNOTATIONS.container, value: quote(container), expected: 'a container name (DNS label)' });
+
+  let upstreamPort: number | string | undefined;
+  const up = get(ANNOTATIONS.upstreamPort)?.trim();
+  if (up !== undefined) {
+    if (/^\d{1,5}$/.test(up) && Number(up) >= 1 && Number(up) <= 65535) upstreamPort = Number(up);
+    else if (IANA_SVC_NAME.test(up)) upstreamPort = up;
+    else issues.push({ key: ANNOTATIONS.upstreamPort, value: quote(up), expected: 'a port number from 1 to 65535 or a port name (IANA_SVC_NAME)' });
+  }
+
+  const refOf = (key: string, def: string, what: string): ObjectKeyRef | undefined => {
+    const v = get(key);
+    if (v === undefined) return undefined;
+    const r = parseRef(v, def, what);
+    if (r.ok) return r.ref;
+    issues.push({ key, value: quote(v), expected: r.expected });
+    return undefined;
+  };
+  const apiKeySecret = refOf(ANNOTATIONS.apiKeySecret, DEFAULT_APIKEY_SECRET_KEY, 'Secret');
+  const configMap = refOf(ANNOTATIONS.config, DEFAULT_CONFIG_MAP_KEY, 'ConfigMap');
+
+  const env: Array<readonly [string, string]> = [];
+  const envSource = new Map<string, string>();
+  const put = (key: string, setting: Setting<unknown>, raw: string, shown = raw) => {
+    const parsed = setting.parse(raw);
+    if (!parsed.ok) {
+      issues.push({ key, value: quote(shown), expected: setting.expected + (parsed.detail ? ` (${parsed.detail})` : '') });
+      return;
+    }
+    env.push([setting.env, setting.format(parsed.value)]);
+    envSource.set(setting.env, key);
+  };
+  for (const [key, setting] of DIRECT) {
+    const v = get(key);
+    if (v !== undefined) put(key, setting, v);
+  }
+  for (const [key, setting] of RATES) {
+    const v = get(key);
+    if (v === undefined) continue;
+    const perMinute = parseRate(v);
+    if (perMinute === undefined) issues.push({ key, value: quote(v), expected: RATE_EXPECTED });
+    else put(key, setting, String(perMinute), v);
+  }
+  return { options: { inject, container, upstreamPort, apiKeySecret, configMap, env, envSource }, issues };
+}

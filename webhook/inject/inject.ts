@@ -1,0 +1,167 @@
+/**
+ * The pure core: `inject(pod, namespace, config, options)` decides, strips any earlier injection
+ * (from its status record), renders the sidecar again, and diffs the result against the input.
+ * No I/O, no clock, no Kubernetes API: the same input always gives the same patch.
+ */
+import type { Operation } from 'fast-json-patch';
+import { loadConfig } from '../../sidecar/config.ts';
+import { ConfigError } from '../../sidecar/errors.ts';
+import type { WebhookConfig } from '../config.ts';
+import { WEBHOOK_ERR, WebhookError, formatIssueList, quote, type Issue } from '../errors.ts';
+import { WARDEN_VERSION } from '../version.ts';
+import { ANNOTATIONS, ENV_TO_ANNOTATION, parseAnnotations, type AnnotationOptions } from './annotations.ts';
+import { skipBeforeAnnotations, skipByOptIn, type SkipReason } from './decide.ts';
+import { diff } from './patch.ts';
+import { planPorts, type PortPlan } from './ports.ts';
+import { renameProbePorts } from './probes.ts';
+import { APIKEY_DIR, APIKEY_FILE, CONFIG_DIR, CONFIG_FILE, SIDECAR_NAME, renderSidecar, renderVolumes } from './render.ts';
+import { DEFAULT_CONTAINER_ANNOTATION, readStatus, strip, type InjectionStatus } from './status.ts';
+import type { PodLike } from './types.ts';
+
+export interface InjectOptions {
+  /** Render a native sidecar (Kubernetes >= 1.29); decided once at start, never per request. */
+  readonly nativeSidecar: boolean;
+  /** The webhook's own namespace: never mutated. */
+  readonly webhookNamespace?: string | undefined;
+}
+
+export type InjectResult =
+  | { readonly action: 'skipped'; readonly reason: SkipReason; readonly patch: readonly Operation[]; readonly warnings: readonly string[] }
+  | { readonly action: 'injected'; readonly patch: readonly Operation[]; readonly object: PodLike; readonly status: InjectionStatus; readonly warnings: readonly string[] }
+  | { readonly action: 'rejected'; readonly error: WebhookError };
+
+const reject = (issues: Issue[], code: typeof WEBHOOK_ERR.ANNOTATION_INVALID | typeof WEBHOOK_ERR.POD_UNINJECTABLE = WEBHOOK_ERR.ANNOTATION_INVALID): InjectResult => ({
+  action: 'rejected',
+  error: new WebhookError(code, formatIssueList('mcp-warden: cannot inject the sidecar', issues), { status: 400, issues }),
+});
+
+/**
+ * Decide and render. `pod` is never modified. A pod that carries a status record is stripped and
+ * rendered again, so running this on its own output yields an empty patch.
+ */
+export function inject(pod: PodLike, namespace: string, config: WebhookConfig, opts: InjectOptions): InjectResult {
+  if (!pod || typeof pod !== 'object' || !pod.spec || !Array.isArray(pod.spec.containers)) {
+    return reject([{ key: 'spec.containers', value: quote(pod?.spec?.containers ?? 'unset'), expected: 'a pod spec with a list of containers' }], WEBHOOK_ERR.POD_UNINJECTABLE);
+  }
+  const early = skipBeforeAnnotations(pod, namespace, { excludeNamespaces: config.excludeNamespaces, webhookNamespace: opts.webhookNamespace });
+  if (early) return { action: 'skipped', reason: early, patch: [], warnings: [] };
+
+  const annotations = pod.metadata?.annotations ?? {};
+  const { options, issues } = parseAnnotations(annotations, pod.metadata?.labels ?? {});
+  const optIn = skipByOptIn(options.inject);
+  if (optIn && issues.length === 0) return { action: 'skipped', reason: optIn, patch: [], warnings: [] };
+  if (optIn === 'not-annotated' || optIn === 'opted-out') {
+    // Bad values on a pod that is not injected harm nobody: skip, but say so.
+    return { action: 'skipped', reason: optIn, patch: [], warnings: [formatIssueList('mcp-warden: ignored invalid annotations', issues)] };
+  }
+
+  const work = structuredClone(pod);
+  const rawStatus = annotations[ANNOTATIONS.status];
+  const previous = rawStatus === undefined ? undefined : readStatus(rawStatus);
+  if (rawStatus !== undefined && previous === undefined) issues.push({ key: ANNOTATIONS.status, value: quote(rawStatus), expected: 'a status record written by mcp-warden (remove the annotation)' });
+  strip(work, previous);
+
+  const spec = work.spec;
+  const containerName = options.container ?? spec.containers[0]?.name;
+  const app = spec.containers.find((c) => c.name === containerName);
+  if (!app) {
+    issues.push({ key: ANNOTATIONS.container, value: quote(containerName ?? 'unset'), expected: `the name of a container of the pod (${spec.containers.map((c) => c.name).join(', ') || 'it has none'})` });
+    return reject(issues);
+  }
+  const plan = planPorts(spec, app, options.upstreamPort, config.sidecar);
+  if ('key' in plan) issues.push(plan);
+
+  const env = sidecarEnv(options, config, 'key' in plan ? undefined : plan);
+  if (!options.configMap && issues.length === 0) issues.push(...crossCheck(env, options));
+  const volumes = renderVolumes({ ...sidecarSpecBase(options), native: false, env: [], publicPortName: '', adminPortName: '', listenPort: 0, adminPort: 0 });
+  for (const v of volumes) if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ key: `spec.volumes[${v.name}]`, value: 'present', expected: `no volume named "${v.name}" (the name is reserved for mcp-warden)` });
+  if ([...(spec.initContainers ?? []), ...spec.containers].some((c) => c.name === SIDECAR_NAME)) issues.push({ key: 'spec.containers', value: quote(SIDECAR_NAME), expected: 'no container with the reserved sidecar name' });
+  if (issues.length > 0 || 'key' in plan) return reject(issues);
+
+  // Take over the app port's name, and keep the app's own probes on the app.
+  let rewrittenProbes: string[] = [];
+  if (plan.rename) {
+    app.ports![plan.appPortIndex]!.name = plan.rename.to;
+    rewrittenProbes = renameProbePorts(app, plan.rename.from, plan.rename.to);
+  }
+  const sidecar = renderSidecar(config, { ...sidecarSpecBase(options), native: opts.nativeSidecar, env, publicPortName: plan.publicPortName, adminPortName: plan.adminPortName, listenPort: plan.listenPort, adminPort: plan.adminPort });
+  if (opts.nativeSidecar) spec.initContainers = [sidecar, ...(spec.initContainers ?? [])];
+  else spec.containers = [sidecar, ...spec.containers];
+  if (volumes.length > 0) spec.volumes = [...(spec.volumes ?? []), ...volumes];
+
+  work.metadata ??= {};
+  const ann = (work.metadata.annotations ??= {});
+  const setDefault = ann[DEFAULT_CONTAINER_ANNOTATION] === undefined;
+  if (setDefault) ann[DEFAULT_CONTAINER_ANNOTATION] = app.name;
+  const status: InjectionStatus = {
+    version: WARDEN_VERSION,
+    sidecar: SIDECAR_NAME,
+    native: opts.nativeSidecar,
+    container: app.name,
+    upstreamPort: plan.upstreamPort,
+    listenPort: plan.listenPort,
+    adminPort: plan.adminPort,
+    renamedPorts: plan.rename ? [plan.rename] : [],
+    rewrittenProbes,
+    volumes: volumes.map((v) => v.name),
+    env: env.map(([k]) => k),
+    defaultContainer: setDefault,
+  };
+  ann[ANNOTATIONS.status] = JSON.stringify(status);
+
+  const warnings = [...plan.warnings];
+  if (spec.hostNetwork === true) warnings.push(`mcp-warden: hostNetwork is on: the sidecar's ports ${plan.listenPort} and ${plan.adminPort} are node ports and must be free on every node`);
+  if (!env.some(([k]) => k === 'MCP_AUTH_KEY_FILE' || k === 'MCP_AUTH_JWT_ISSUER') && !options.configMap) {
+    warnings.push(`mcp-warden: neither ${ANNOTATIONS.apiKeySecret} nor ${ANNOTATIONS.jwtIssuer} is set: the sidecar lets every caller through (rate limits and DLP still apply)`);
+  }
+  return { action: 'injected', patch: diff(pod, work), object: work, status, warnings };
+}
+
+function sidecarSpecBase(o: AnnotationOptions) {
+  return { apiKeySecret: o.apiKeySecret, configMap: o.configMap };
+}
+
+/**
+ * The sidecar's variables: what the webhook decides per pod, then the cluster defaults, then the
+ * annotations (which override defaults of the same name).
+ */
+function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan | undefined): Array<readonly [string, string]> {
+  const out = new Map<string, string>();
+  if (plan) {
+    out.set('MCP_AUTH_UPSTREAM_URL', `http://127.0.0.1:${plan.upstreamPort}`);
+    out.set('MCP_AUTH_LISTEN_PORT', String(plan.listenPort));
+    out.set('MCP_AUTH_ADMIN_PORT', String(plan.adminPort));
+  }
+  if (o.apiKeySecret) out.set('MCP_AUTH_KEY_FILE', `${APIKEY_DIR}/${APIKEY_FILE}`);
+  if (o.configMap) out.set('MCP_AUTH_CONFIG_FILE', `${CONFIG_DIR}/${CONFIG_FILE}`);
+  for (const [k, v] of Object.entries(config.sidecar.env)) out.set(k, v);
+  for (const [k, v] of o.env) out.set(k, v);
+  return [...out];
+}
+
+/**
+ * Run the sidecar's own configuration check on the variables it will get, so a pod whose sidecar
+ * would refuse to start (JWT without an audience, a burst without a rate) is refused at admission.
+ * Only possible without a config file: a mounted ConfigMap may hold the missing settings.
+ */
+function crossCheck(env: ReadonlyArray<readonly [string, string]>, o: AnnotationOptions): Issue[] {
+  const vars = Object.fromEntries(env);
+  try {
+    loadConfig({
+      env: vars,
+      // The key file is a Secret mounted later: any content parses; only existence is checked.
+      readFile: (p) => {
+        if (p === vars.MCP_AUTH_KEY_FILE) return '';
+        throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+      },
+    });
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.issues.map((i) => {
+      const annotation = o.envSource.get(i.setting) ?? ENV_TO_ANNOTATION.get(i.setting);
+      const key = annotation ?? (i.setting in vars ? `sidecar.env.${i.setting} (webhook configuration)` : i.setting);
+      return { key, value: i.value, expected: i.expected.replace(/MCP_AUTH_[A-Z_]+/g, (env) => ENV_TO_ANNOTATION.get(env) ?? env) };
+    });
+  }
+}

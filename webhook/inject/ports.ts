@@ -1,0 +1,104 @@
+/**
+ * Named-port takeover: traffic reaches the sidecar without iptables because the sidecar takes the
+ * NAME of the MCP container's port and the app's port is renamed. A Service whose `targetPort` is
+ * that name then resolves to the sidecar's port (Kubernetes resolves named targetPorts per pod), so
+ * existing Services route through the sidecar unchanged. Sidecar port numbers never collide with
+ * any port the pod declares.
+ */
+import { IANA_SVC_NAME } from './annotations.ts';
+import { quote, type Issue } from '../errors.ts';
+import type { Container, PodSpec } from './types.ts';
+
+/** Port name the sidecar's public port takes when the app's port has no name to take over. */
+export const SIDECAR_PORT_NAME = 'mcp-warden';
+/** Port name of the sidecar's admin port (probes, metrics scrapes). */
+export const ADMIN_PORT_NAME = 'warden-admin';
+
+export interface PortPlan {
+  /** The app's port number; the sidecar forwards to 127.0.0.1 on it. */
+  readonly upstreamPort: number;
+  /** Index of the app's declared port in its container, or -1 when the port is not declared. */
+  readonly appPortIndex: number;
+  /** The app port's old name and new name, when it had a name the sidecar takes over. */
+  readonly rename: { readonly from: string; readonly to: string } | undefined;
+  readonly publicPortName: string;
+  readonly adminPortName: string;
+  readonly listenPort: number;
+  readonly adminPort: number;
+  readonly warnings: readonly string[];
+}
+
+function allContainers(spec: PodSpec): Container[] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+/** A name for the app's port once the sidecar has taken its old one: `mcp` -> `mcp-app`, within 15 chars. */
+export function renamedPortName(name: string, taken: ReadonlySet<string>): string {
+  for (let i = 0; i < 100; i++) {
+    const suffix = i === 0 ? '-app' : `-app${i + 1}`;
+    const stem = name.slice(0, 15 - suffix.length).replace(/-+$/, '');
+    const candidate = `${stem}${suffix}`;
+    if (IANA_SVC_NAME.test(candidate) && !taken.has(candidate)) return candidate;
+  }
+  throw new Error(`no free port name derived from ${name}`);
+}
+
+function freeName(base: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(base)) return base;
+  for (let i = 2; i < 100; i++) if (!taken.has(`${base.slice(0, 13)}${i}`)) return `${base.slice(0, 13)}${i}`;
+  throw new Error(`no free port name derived from ${base}`);
+}
+
+function freePort(start: number, used: ReadonlySet<number>): number {
+  for (let p = start; p <= 65535; p++) if (!used.has(p)) return p;
+  for (let p = 1024; p < start; p++) if (!used.has(p)) return p;
+  throw new Error('no free port');
+}
+
+/**
+ * Choose the app port and the sidecar's ports for `container` in `spec` (a spec with no earlier
+ * injection). Returns an issue instead when the app port cannot be found.
+ */
+export function planPorts(spec: PodSpec, container: Container, hint: number | string | undefined, wanted: { listenPort: number; adminPort: number }): PortPlan | Issue {
+  const ports = container.ports ?? [];
+  let index: number;
+  if (typeof hint === 'number') index = ports.findIndex((p) => p.containerPort === hint);
+  else if (typeof hint === 'string') {
+    index = ports.findIndex((p) => p.name === hint);
+    if (index < 0) return { key: 'mcp-warden.dev/upstream-port', value: quote(hint), expected: `the name of a port of container "${container.name}" (${ports.map((p) => p.name ?? p.containerPort).join(', ') || 'it declares none'})` };
+  } else {
+    index = ports.findIndex((p) => p.name === 'mcp');
+    if (index < 0) index = ports.findIndex((p) => p.name === 'http');
+    if (index < 0 && ports.length > 0) index = 0;
+    if (index < 0) return { key: 'mcp-warden.dev/upstream-port', value: 'unset', expected: `a port number or name: container "${container.name}" declares no ports to take over` };
+  }
+  const upstreamPort = index >= 0 ? ports[index]!.containerPort : (hint as number);
+
+  const usedNames = new Set<string>();
+  const usedPorts = new Set<number>([upstreamPort]);
+  for (const c of allContainers(spec)) {
+    for (const p of c.ports ?? []) {
+      if (p.name) usedNames.add(p.name);
+      usedPorts.add(p.containerPort);
+    }
+  }
+  const warnings: string[] = [];
+  const oldName = index >= 0 ? ports[index]!.name : undefined;
+  let rename: PortPlan['rename'];
+  let publicPortName: string;
+  if (oldName) {
+    rename = { from: oldName, to: renamedPortName(oldName, usedNames) };
+    usedNames.add(rename.to);
+    publicPortName = oldName;
+    warnings.push(`mcp-warden: the sidecar now serves port name "${oldName}"; a Service whose targetPort is the number ${upstreamPort} still reaches container "${container.name}" directly, bypassing authentication: target the name "${oldName}" instead`);
+  } else {
+    publicPortName = freeName(SIDECAR_PORT_NAME, usedNames);
+    usedNames.add(publicPortName);
+    warnings.push(`mcp-warden: port ${upstreamPort} of container "${container.name}" has no name to take over; a Service must target port name "${publicPortName}" to reach the sidecar, and one targeting ${upstreamPort} bypasses authentication`);
+  }
+  const adminPortName = freeName(ADMIN_PORT_NAME, usedNames);
+  const listenPort = freePort(wanted.listenPort, usedPorts);
+  usedPorts.add(listenPort);
+  const adminPort = freePort(wanted.adminPort, usedPorts);
+  return { upstreamPort, appPortIndex: index, rename, publicPortName, adminPortName, listenPort, adminPort, warnings };
+}

@@ -1,0 +1,93 @@
+/**
+ * Builds the sidecar container and its volumes. Image, resources, security context and volume
+ * sources come from cluster configuration and constants only, never from annotations: annotations
+ * reach this module only as already-validated sidecar variables and Secret/ConfigMap names.
+ */
+import type { WebhookConfig } from '../config.ts';
+import type { ObjectKeyRef } from './annotations.ts';
+import type { Container, Volume } from './types.ts';
+
+/** The injected container's name (contract with the chart and the docs). */
+export const SIDECAR_NAME = 'mcp-warden-sidecar';
+/** Non-root numeric identity (distroless `nonroot`): the Restricted profile wants runAsNonRoot, and a numeric id lets the kubelet check it. */
+export const SIDECAR_UID = 65532;
+
+export const APIKEY_VOLUME = 'mcp-warden-apikey';
+export const APIKEY_DIR = '/var/run/mcp-warden/apikey';
+/** File name of the API keys inside APIKEY_DIR. */
+export const APIKEY_FILE = 'keys';
+export const CONFIG_VOLUME = 'mcp-warden-config';
+export const CONFIG_DIR = '/etc/mcp-warden/sidecar';
+export const CONFIG_FILE = 'config.yaml';
+
+/**
+ * Restricted Pod Security Standard for the sidecar (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted):
+ * non-root, no privilege escalation, every capability dropped, seccomp RuntimeDefault; plus a
+ * read-only root filesystem (the sidecar writes nothing to disk).
+ */
+export function sidecarSecurityContext(): Record<string, unknown> {
+  return {
+    runAsNonRoot: true,
+    runAsUser: SIDECAR_UID,
+    runAsGroup: SIDECAR_UID,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export interface SidecarSpec {
+  readonly native: boolean;
+  readonly env: ReadonlyArray<readonly [string, string]>;
+  readonly publicPortName: string;
+  readonly adminPortName: string;
+  readonly listenPort: number;
+  readonly adminPort: number;
+  readonly apiKeySecret: ObjectKeyRef | undefined;
+  readonly configMap: ObjectKeyRef | undefined;
+}
+
+/** Volumes the sidecar needs: Secrets and ConfigMaps are mounted as directories (no subPath) so updates reach the files without a restart. */
+export function renderVolumes(s: SidecarSpec): Volume[] {
+  const out: Volume[] = [];
+  if (s.apiKeySecret) out.push({ name: APIKEY_VOLUME, secret: { secretName: s.apiKeySecret.name, items: [{ key: s.apiKeySecret.key, path: APIKEY_FILE }] } });
+  if (s.configMap) out.push({ name: CONFIG_VOLUME, configMap: { name: s.configMap.name, items: [{ key: s.configMap.key, path: CONFIG_FILE }] } });
+  return out;
+}
+
+/** The sidecar container, as a native sidecar (init container, restartPolicy Always) or a regular one. */
+export function renderSidecar(config: WebhookConfig, s: SidecarSpec): Container {
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: s.adminPort, scheme: 'HTTP' },
+    periodSeconds,
+    timeoutSeconds: 1,
+    successThreshold: 1,
+    failureThreshold,
+  });
+  const mounts: Array<Record<string, unknown>> = [];
+  if (s.apiKeySecret) mounts.push({ name: APIKEY_VOLUME, mountPath: APIKEY_DIR, readOnly: true });
+  if (s.configMap) mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });
+  const c: Container = {
+    name: SIDECAR_NAME,
+    image: config.sidecar.image,
+    imagePullPolicy: config.sidecar.imagePullPolicy,
+    ports: [
+      { name: s.publicPortName, containerPort: s.listenPort, protocol: 'TCP' },
+      { name: s.adminPortName, containerPort: s.adminPort, protocol: 'TCP' },
+    ],
+    env: s.env.map(([name, value]) => ({ name, value })),
+    resources: structuredClone(config.sidecar.resources) as Record<string, unknown>,
+    securityContext: sidecarSecurityContext(),
+    // Startup on /livez (not /readyz): a native sidecar must start before the app exists, and
+    // readiness may depend on the upstream.
+    startupProbe: probe('/livez', 1, 30),
+    livenessProbe: probe('/livez', 10, 3),
+    readinessProbe: probe('/readyz', 5, 2),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  if (mounts.length > 0) c.volumeMounts = mounts;
+  if (s.native) c.restartPolicy = 'Always';
+  return c;
+}

@@ -1,0 +1,81 @@
+/**
+ * The `mcp-warden.dev/status` record: what an injection added or changed, so a later pass can undo
+ * exactly that (strip) and render again. This is what makes re-invocation idempotent and lets a
+ * changed annotation take effect on the next pass.
+ */
+import { ANNOTATIONS } from './annotations.ts';
+import { renameProbePorts } from './probes.ts';
+import { SIDECAR_NAME } from './render.ts';
+import type { PodLike } from './types.ts';
+
+export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
+
+export interface InjectionStatus {
+  readonly version: string;
+  readonly sidecar: string;
+  /** True when the sidecar is a native sidecar (init container with restartPolicy Always). */
+  readonly native: boolean;
+  /** The MCP container. */
+  readonly container: string;
+  readonly upstreamPort: number;
+  readonly listenPort: number;
+  readonly adminPort: number;
+  /** App port renamed so the sidecar could take the name. */
+  readonly renamedPorts: ReadonlyArray<{ readonly from: string; readonly to: string }>;
+  /** Handlers of the MCP container rewritten to the new port name. */
+  readonly rewrittenProbes: readonly string[];
+  readonly volumes: readonly string[];
+  /** Variable names set on the sidecar (values stay in the pod spec). */
+  readonly env: readonly string[];
+  /** Whether the webhook set kubectl.kubernetes.io/default-container. */
+  readonly defaultContainer: boolean;
+}
+
+/** Read a status annotation; undefined when the value is not a record this webhook wrote. */
+export function readStatus(raw: string): InjectionStatus | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object') return undefined;
+  const s = v as Record<string, unknown>;
+  const strings = (x: unknown) => Array.isArray(x) && x.every((i) => typeof i === 'string');
+  const ok =
+    typeof s.container === 'string' &&
+    typeof s.native === 'boolean' &&
+    Array.isArray(s.renamedPorts) &&
+    s.renamedPorts.every((r) => r && typeof r === 'object' && typeof (r as { from: unknown }).from === 'string' && typeof (r as { to: unknown }).to === 'string') &&
+    strings(s.volumes) &&
+    typeof s.defaultContainer === 'boolean';
+  return ok ? (s as unknown as InjectionStatus) : undefined;
+}
+
+/**
+ * Undo a recorded injection in place: remove the sidecar and its volumes, give the app its port
+ * name back, point its handlers at it again, and drop the annotations the webhook wrote.
+ */
+export function strip(pod: PodLike, status: InjectionStatus | undefined): void {
+  const spec = pod.spec;
+  spec.containers = spec.containers.filter((c) => c.name !== SIDECAR_NAME);
+  if (spec.initContainers?.some((c) => c.name === SIDECAR_NAME)) {
+    spec.initContainers = spec.initContainers.filter((c) => c.name !== SIDECAR_NAME);
+    if (spec.initContainers.length === 0) delete spec.initContainers;
+  }
+  const ann = pod.metadata?.annotations;
+  if (ann) delete ann[ANNOTATIONS.status];
+  if (!status) return;
+  if (spec.volumes?.some((v) => status.volumes.includes(v.name))) {
+    spec.volumes = spec.volumes.filter((v) => !status.volumes.includes(v.name));
+    if (spec.volumes.length === 0) delete spec.volumes;
+  }
+  const app = spec.containers.find((c) => c.name === status.container);
+  if (app) {
+    for (const { from, to } of status.renamedPorts) {
+      for (const p of app.ports ?? []) if (p.name === to) p.name = from;
+      renameProbePorts(app, to, from);
+    }
+  }
+  if (ann && status.defaultContainer) delete ann[DEFAULT_CONTAINER_ANNOTATION];
+}
