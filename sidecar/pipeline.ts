@@ -21,6 +21,7 @@ import { metadataReply } from './auth/metadata.ts';
 import { unauthorizedReply } from './auth/challenge.ts';
 import { clientIp, createRateLimiter, parseIp, parseTrustedProxies } from './limit/index.ts';
 import { createToolPolicyStage } from './policy/index.ts';
+import { createDlpTransform, createRedactor, redactRequestBody } from './dlp/index.ts';
 
 export interface PipelineDeps {
   readonly logger: Logger;
@@ -103,8 +104,11 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     onToolCall: (tool, decision) => deps.metrics.toolCalls.inc({ tool, decision }),
     onAudit: (record) => deps.audit.info(record, 'audit'),
   });
-  // Tool policy before the per-tool limit, so refused calls spend no tokens.
-  const after: Stage[] = present([policy, limits.toolStage]);
+  const dlp = createDlpStages(config, deps);
+  // Request DLP first, so audit and the upstream see the same (redacted) arguments; tool policy
+  // before the per-tool limit, so refused calls spend no tokens; response DLP last, so it scans
+  // what the client will get after the tools/list filter.
+  const after: Stage[] = present([dlp.request, policy, limits.toolStage, dlp.response]);
 
   return {
     async run(ctx) {
@@ -131,10 +135,47 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       return Array.isArray(xff) ? xff.join(', ') : xff;
     },
     forwardedProto: () => 'http',
-    wantsIdentityEncoding: false,
+    // Always: the upstream is on loopback in the same pod, where compression only costs CPU, and
+    // DLP and the tools/list filter must read plain bytes (an unknown encoding is refused).
+    wantsIdentityEncoding: true,
     close() {
       keys?.close();
       jwt?.close();
     },
   };
+}
+
+/** DLP stages: redaction of request bodies (MCP_AUTH_DLP_REQUESTS) and of every response. */
+function createDlpStages(config: Config, deps: PipelineDeps): { request?: Stage; response?: Stage } {
+  if (config.dlpMode === 'off' && !config.dlpRequests) return {};
+  const log = deps.logger;
+  const redactor = createRedactor({ patterns: config.sections['dlp.patterns'] });
+  const counted = (direction: 'request' | 'response') => (rule: string) => {
+    deps.metrics.redactions.inc({ rule, direction });
+    // The rule's name only: never the matched text.
+    log.info({ rule, direction, mode: config.dlpMode }, 'dlp match');
+  };
+  const stages: { request?: Stage; response?: Stage } = {};
+  if (config.dlpMode !== 'off') {
+    const transform = createDlpTransform({ redactor, mode: config.dlpMode, direction: 'response', onMatch: counted('response') });
+    stages.response = (ctx) => {
+      ctx.responseTransforms.push(transform);
+      return undefined;
+    };
+  }
+  if (config.dlpRequests) {
+    const onMatch = counted('request');
+    stages.request = (ctx) => {
+      if (ctx.body === undefined) return undefined;
+      const r = redactRequestBody(redactor, ctx.body, ctx.headers['content-type']);
+      if (r.matches.length === 0) return undefined;
+      for (const rule of r.matches) onMatch(rule);
+      if (config.dlpMode === 'block') {
+        return { status: 400, code: ERR.DLP_BLOCKED, body: { error: 'Bad Request', message: `Request blocked by DLP rule(s): ${[...new Set(r.matches)].join(', ')}` } };
+      }
+      ctx.body = r.body;
+      return undefined;
+    };
+  }
+  return stages;
 }

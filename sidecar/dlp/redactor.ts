@@ -1,0 +1,136 @@
+/**
+ * createRedactor: compiles the default rules and the operator's custom patterns once, and hands out
+ * whole-text redaction and chunk-safe stream scanners that share them.
+ */
+import { ConfigError, type ConfigIssue } from '../errors.ts';
+import type { DlpPattern } from './patterns.ts';
+import { regexSafetyProblem } from './patterns.ts';
+import { analyzeRegex } from './regex-safety.ts';
+import { DEFAULT_RULES, type DlpRule } from './rules.ts';
+import { AnchorIndex, CONTEXT, StreamScanner, StringSink, type CompiledRule } from './scanner.ts';
+
+export interface RedactResult {
+  readonly text: string;
+  /** Names of the rules that matched, once per match, in order. Never the secret. */
+  readonly matches: string[];
+}
+
+export interface Redactor {
+  /** The most characters (body bytes) a stream scanner ever holds back. */
+  readonly holdBack: number;
+  /** Rule names, defaults first. */
+  readonly ruleNames: readonly string[];
+  /** Redact a whole text. `json` (default: the text starts with `{` or `[`) keeps JSON valid. */
+  redact(text: string, opts?: { json?: boolean }): RedactResult;
+  /** Redact a whole latin1 text (one char per byte). */
+  redactLatin1(text: string, json: boolean, onMatch?: (rule: string) => void): RedactResult;
+  /** A chunk-safe scanner over latin1 text. */
+  stream(json: boolean, onMatch?: (rule: string) => void): StreamScanner;
+  /** False when no rule can match the latin1 text (a cheap prefilter). */
+  mayMatch(text: string): boolean;
+}
+
+export interface RedactorOptions {
+  /** Custom patterns from the config file, applied after the default rules. */
+  readonly patterns: readonly DlpPattern[];
+  /** Called once per redaction with the rule's name (never the secret). */
+  readonly onMatch?: (rule: string) => void;
+  /** Replace the default rules (tests, benchmarks). */
+  readonly rules?: readonly DlpRule[];
+}
+
+const toLatin1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+
+/** Custom regexes are written over characters; the scanner reads bytes: spell non-ASCII literals as their UTF-8 bytes. */
+function bytewise(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i]!;
+    if (ch === '\\') {
+      out += ch + (source[i + 1] ?? '');
+      i++;
+    } else if (inClass) {
+      if (ch === ']') inClass = false;
+      out += ch;
+    } else if (ch === '[') {
+      inClass = true;
+      out += ch;
+    } else if (ch.charCodeAt(0) > 0x7f) {
+      const cp = source.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      const hex = [...Buffer.from(String.fromCodePoint(cp), 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+      out += `(?:${hex})`;
+    } else out += ch;
+  }
+  return out;
+}
+
+function compile(name: string, regex: string, flags: string, replace: string, anchors: readonly string[], anchorOffset: number, maxLength: number): CompiledRule {
+  const sticky = anchors.length > 0;
+  return Object.freeze({
+    name,
+    re: new RegExp(regex, flags + (sticky ? 'y' : 'g')),
+    anchors,
+    anchorOffset,
+    maxLength,
+    replace: toLatin1(replace),
+    replaceInString: toLatin1(JSON.stringify(replace).slice(1, -1)),
+    replaceQuoted: toLatin1(JSON.stringify(replace)),
+  });
+}
+
+/** Compile default and custom rules once. Throws ConfigError when a custom pattern is unsafe. */
+export function createRedactor(opts: RedactorOptions): Redactor {
+  const issues: ConfigIssue[] = [];
+  const rules: CompiledRule[] = (opts.rules ?? DEFAULT_RULES).map((r) => compile(r.name, r.regex, r.flags, r.replace, r.anchors, r.anchorOffset, r.maxLength));
+  for (const p of opts.patterns) {
+    const problem = regexSafetyProblem(p.regex);
+    if (problem) {
+      issues.push({ setting: `dlp.patterns "${p.name}".regex`, value: JSON.stringify(p.regex), expected: problem });
+      continue;
+    }
+    const src = bytewise(p.regex);
+    const a = analyzeRegex(src, 'u');
+    // A literal start of 3+ chars (`TICKET-[0-9]{6}`) serves as an anchor; otherwise a full scan.
+    const anchors = a.literalPrefix.length >= 3 ? [a.literalPrefix] : [];
+    rules.push(compile(p.name, src, 'u', p.replace, anchors, 0, a.maxLength));
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  const decideAt = Math.max(...rules.map((r) => r.maxLength)) + CONTEXT;
+  const always = opts.onMatch ?? (() => {});
+  const index = new AnchorIndex(rules);
+  const anyAnchor = new RegExp(index.re.source);
+  const fullScan = rules.some((r) => r.anchors.length === 0);
+
+  const stream = (json: boolean, onMatch?: (rule: string) => void): StreamScanner =>
+    new StreamScanner(rules, index, json, decideAt, (rule) => {
+      always(rule);
+      onMatch?.(rule);
+    });
+
+  const redactLatin1 = (text: string, json: boolean, onMatch?: (rule: string) => void): RedactResult => {
+    const matches: string[] = [];
+    const s = stream(json, (rule) => {
+      matches.push(rule);
+      onMatch?.(rule);
+    });
+    const sink = new StringSink();
+    s.push(text, sink);
+    s.end(sink);
+    return { text: matches.length === 0 ? text : sink.out, matches };
+  };
+
+  return Object.freeze({
+    holdBack: 2 * decideAt,
+    ruleNames: Object.freeze(rules.map((r) => r.name)),
+    redactLatin1,
+    stream,
+    mayMatch: (text: string) => fullScan || anyAnchor.test(text),
+    redact(text: string, o?: { json?: boolean }): RedactResult {
+      const json = o?.json ?? /^\s*[[{]/.test(text);
+      const r = redactLatin1(toLatin1(text), json);
+      return { text: r.matches.length === 0 ? text : Buffer.from(r.text, 'latin1').toString('utf8'), matches: r.matches };
+    },
+  });
+}

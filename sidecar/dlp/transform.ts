@@ -1,0 +1,221 @@
+/**
+ * The DLP response stage: createDlpTransform(opts) returns a ResponseTransform that, given the
+ * upstream's head, picks how to read the body and returns a Transform (bytes in, bytes out) or a
+ * Reply when the body cannot be scanned safely.
+ *
+ * - By Content-Type: `text/event-stream` is redacted per event (sse.ts); JSON (`application/json`,
+ *   `+json`) in JSON mode so it stays valid; everything else, binary included, as bytes (latin1).
+ *   Binary is scanned, not passed: a replacement may corrupt a binary format, which is the lesser
+ *   harm next to leaking a key from a PDF or a tarball.
+ * - Content-Encoding: gzip, x-gzip, deflate and br are decoded with a cap on the decoded size and
+ *   sent on as identity (Content-Encoding dropped); over the cap the stream fails. Any other
+ *   coding, or several, is refused with a 502 Reply: never passed unscanned.
+ * - Content-Length, ETag and Content-MD5 describe the upstream's bytes, which redaction changes:
+ *   they are removed (RFC 9110 8.6, 8.8.3).
+ * - An error mid-stream destroys the stream: what is held back (unscanned) is never flushed.
+ * - Block mode: SSE events are replaced one by one; other bodies are held whole (up to the cap)
+ *   and replaced by a JSON-RPC error (JSON) or a short text when a rule matches.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import zlib from 'node:zlib';
+import type { Reply, ResponseTransform, UpstreamResponseHead } from '../context.ts';
+import { ERR, WardenError } from '../errors.ts';
+import { blockedRpcError, blockedText } from './block.ts';
+import type { Redactor } from './redactor.ts';
+import type { Sink } from './scanner.ts';
+import { createSsePipe, type TextPipe } from './sse.ts';
+
+/** Default cap on a decoded (decompressed) body, and on what block mode holds: 32 MiB. */
+export const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
+/** Default cap on one SSE event: 16 MiB. */
+export const DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+export interface DlpTransformOptions {
+  readonly redactor: Redactor;
+  readonly mode: 'redact' | 'block';
+  readonly direction: 'response' | 'request';
+  /** Called once per redaction with the rule's name (never the secret). */
+  readonly onMatch?: (rule: string) => void;
+  readonly maxDecodedBytes?: number;
+  readonly maxEventBytes?: number;
+}
+
+type Coding = 'gzip' | 'deflate' | 'br';
+const CODINGS: Readonly<Record<string, Coding>> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
+
+export type BodyKind = 'sse' | 'json' | 'text';
+
+/** How a body of this Content-Type is scanned. */
+export function bodyKind(contentType: string | undefined): BodyKind {
+  const mt = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mt === 'text/event-stream') return 'sse';
+  if (mt === 'application/json' || mt.endsWith('+json')) return 'json';
+  return 'text';
+}
+
+function header(head: UpstreamResponseHead, name: string): string | undefined {
+  const v = head.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+export function createDlpTransform(opts: DlpTransformOptions): ResponseTransform {
+  const { redactor, mode } = opts;
+  const onMatch = opts.onMatch ?? (() => {});
+  const maxDecoded = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+  const maxEvent = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  return (head: UpstreamResponseHead): Transform | Reply => {
+    const codings = (header(head, 'content-encoding') ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+    const coding = codings.length === 1 ? CODINGS[codings[0]!] : undefined;
+    if (codings.length > 1 || (codings.length === 1 && !coding)) {
+      return { status: 502, code: ERR.DLP_BLOCKED, body: { error: 'Bad Gateway', message: `The upstream response uses Content-Encoding "${codings.join(', ')}", which the DLP stage cannot scan` } };
+    }
+    for (const h of ['content-length', 'etag', 'content-md5']) delete head.headers[h];
+    if (coding) delete head.headers['content-encoding'];
+    const kind = bodyKind(header(head, 'content-type'));
+    let pipe: TextPipe;
+    if (kind === 'sse') pipe = createSsePipe(redactor, mode, onMatch, maxEvent);
+    else if (mode === 'block') pipe = holdWhole(redactor, kind === 'json', onMatch, maxDecoded);
+    else pipe = redactor.stream(kind === 'json', onMatch);
+    return new DlpStream(pipe, coding, maxDecoded);
+  };
+}
+
+/** Block mode for non-SSE bodies: hold the body (up to the cap), then pass it or replace it. */
+function holdWhole(redactor: Redactor, json: boolean, onMatch: (rule: string) => void, cap: number): TextPipe {
+  let held = '';
+  return {
+    push(text: string): void {
+      held += text;
+      if (held.length > cap) throw new WardenError(ERR.DLP_BLOCKED, 502, `Response larger than ${cap} bytes: cannot be held for DLP block mode`);
+    },
+    end(sink: Sink): void {
+      const r = redactor.redactLatin1(held, json, onMatch);
+      if (r.matches.length === 0) return sink.copy(held);
+      const body = json ? blockedRpcError(Buffer.from(held, 'latin1').toString('utf8'), r.matches) : blockedText(r.matches);
+      sink.replace(held.length, Buffer.from(body, 'utf8').toString('latin1'));
+    },
+  };
+}
+
+/**
+ * The byte side: input bytes wait in a queue until the pipe says what becomes of them. Text passed
+ * through unchanged leaves as the original bytes (subarrays, no re-encoding); a replacement drops
+ * the bytes it stands for and sends its own.
+ */
+class DlpStream extends Transform implements Sink {
+  readonly #pipe: TextPipe;
+  readonly #cap: number;
+  readonly #dec: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
+  readonly #queue: Buffer[] = [];
+  #queueHead = 0;
+  #pendingCopy = 0;
+  #sawInput = false;
+  #decoded = 0;
+  #failed = false;
+
+  constructor(pipe: TextPipe, coding: Coding | undefined, cap: number) {
+    super();
+    this.#pipe = pipe;
+    this.#cap = cap;
+    if (coding) {
+      const dec = coding === 'gzip' ? zlib.createGunzip() : coding === 'deflate' ? zlib.createInflate() : zlib.createBrotliDecompress();
+      dec.on('data', (b: Buffer) => this.#feed(b, true));
+      dec.on('error', (err) => this.#fail(new WardenError(ERR.DLP_BLOCKED, 502, `Cannot decode the upstream response: ${err.message}`)));
+      this.#dec = dec;
+    }
+  }
+
+  copy(text: string): void {
+    // Coalesced: contiguous copies leave as one subarray per input buffer (see #flushCopy).
+    this.#pendingCopy += text.length;
+  }
+
+  replace(consumed: number, text: string): void {
+    this.#flushCopy();
+    let n = consumed;
+    while (n > 0) {
+      const take = Math.min(n, this.#queue[0]!.length - this.#queueHead);
+      this.#drop(take);
+      n -= take;
+    }
+    if (text !== '') this.push(Buffer.from(text, 'latin1'));
+  }
+
+  #flushCopy(): void {
+    let n = this.#pendingCopy;
+    this.#pendingCopy = 0;
+    while (n > 0) {
+      const b = this.#queue[0]!;
+      const take = Math.min(n, b.length - this.#queueHead);
+      this.push(b.subarray(this.#queueHead, this.#queueHead + take));
+      this.#drop(take);
+      n -= take;
+    }
+  }
+
+  #drop(n: number): void {
+    this.#queueHead += n;
+    if (this.#queueHead === this.#queue[0]!.length) {
+      this.#queue.shift();
+      this.#queueHead = 0;
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.destroy(err);
+  }
+
+  #feed(b: Buffer, decoded: boolean): void {
+    if (this.#failed || b.length === 0) return;
+    if (decoded) {
+      this.#decoded += b.length;
+      if (this.#decoded > this.#cap) {
+        this.#fail(new WardenError(ERR.DLP_BLOCKED, 502, `Decoded response larger than ${this.#cap} bytes`));
+        return;
+      }
+    }
+    this.#queue.push(b);
+    try {
+      this.#pipe.push(b.toString('latin1'), this);
+      this.#flushCopy();
+    } catch (err) {
+      this.#fail(err as Error);
+    }
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (chunk.length === 0) return cb();
+    this.#sawInput = true;
+    if (this.#dec) {
+      this.#dec.write(chunk, () => cb());
+      return;
+    }
+    this.#feed(chunk, false);
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    const finish = (): void => {
+      if (this.#failed) return;
+      try {
+        this.#pipe.end(this);
+        this.#flushCopy();
+        cb();
+      } catch (err) {
+        this.#failed = true;
+        cb(err as Error);
+      }
+    };
+    // No body at all (HEAD, 204, 304 with a Content-Encoding header): nothing to decode.
+    if (!this.#dec || !this.#sawInput) return finish();
+    this.#dec.once('end', finish);
+    this.#dec.end();
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.#dec?.destroy();
+    cb(err);
+  }
+}

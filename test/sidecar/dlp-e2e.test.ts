@@ -1,0 +1,70 @@
+/**
+ * DLP through the real MCP SDK client and server-everything, over Streamable HTTP and SSE: secrets
+ * echoed by a tool come back redacted, and the client still parses every message. With request
+ * scanning on, a secret in tool arguments never reaches the MCP server.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEverything, type Everything } from '../helpers/everything.ts';
+import { startSidecar, type RunningSidecar } from '../helpers/sidecar.ts';
+import { connectClient, type Transport } from '../helpers/mcp-client.ts';
+
+const KEY = 'dlp-e2e-key-31415926';
+const AWS = 'AKIAQ3EGRTYLX5BVN2PK';
+const GITHUB = `ghp_${'aB3dE5fG7hJ9kL1mN3pQ5rS7tV9wX1yZ3b5D'.slice(0, 36)}`;
+const EMAIL = 'alice.ops@example.org';
+
+for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
+  describe(`DLP over ${transport}`, () => {
+    let upstream: Everything;
+    let sidecar: RunningSidecar;
+    before(async () => {
+      upstream = await startEverything(transport);
+      sidecar = await startSidecar({ MCP_AUTH_UPSTREAM_URL: upstream.url, MCP_AUTH_KEY: KEY });
+    });
+    after(async () => {
+      await sidecar?.close();
+      await upstream?.stop();
+    });
+
+    test('secrets echoed by a tool come back redacted; every message parses', async () => {
+      const client = await connectClient(sidecar.url, transport, { 'X-API-Key': KEY });
+      try {
+        const res = await client.callTool({ name: 'echo', arguments: { message: `aws ${AWS} gh ${GITHUB} mail ${EMAIL} done` } });
+        const text = (res.content as { text: string }[])[0]!.text;
+        assert.match(text, /^Echo: aws .* done$/);
+        for (const secret of [AWS, GITHUB, EMAIL]) assert.ok(!text.includes(secret), `${secret} leaked in ${text}`);
+        assert.match(text, /REDACTED/);
+        // The session still works after the rewritten message.
+        const { tools } = await client.listTools();
+        assert.ok(tools.length > 0);
+      } finally {
+        await client.close();
+      }
+      const metrics = await (await fetch(`${sidecar.adminUrl}/metrics`)).text();
+      assert.match(metrics, /mcp_warden_dlp_redactions_total\{rule="[^"]+",direction="response"\} [1-9]/);
+      const lines = sidecar.rawLogs();
+      assert.ok(lines.includes('"msg":"dlp match"'), 'a log line per redaction');
+      for (const secret of [AWS, GITHUB, EMAIL]) assert.ok(!lines.includes(secret), 'the secret is never logged');
+    });
+  });
+}
+
+describe('DLP on requests', () => {
+  test('a secret in tool arguments never reaches the MCP server', async () => {
+    const upstream = await startEverything('streamableHttp');
+    const sidecar = await startSidecar({ MCP_AUTH_UPSTREAM_URL: upstream.url, MCP_AUTH_KEY: KEY, MCP_AUTH_DLP_REQUESTS: 'true', MCP_AUTH_DLP_MODE: 'off' });
+    try {
+      const client = await connectClient(sidecar.url, 'streamableHttp', { 'X-API-Key': KEY });
+      // Response DLP is off: whatever comes back is what the server received.
+      const res = await client.callTool({ name: 'echo', arguments: { message: `key ${AWS}` } });
+      const text = (res.content as { text: string }[])[0]!.text;
+      assert.ok(!text.includes(AWS), text);
+      assert.match(text, /^Echo: key \[REDACTED/);
+      await client.close();
+    } finally {
+      await sidecar.close();
+      await upstream.stop();
+    }
+  });
+});

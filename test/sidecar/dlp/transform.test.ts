@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { createRedactor } from '../../../sidecar/dlp/redactor.ts';
+import { redactRequestBody } from '../../../sidecar/dlp/request.ts';
+import { bodyKind, createDlpTransform } from '../../../sidecar/dlp/transform.ts';
+import { chunk, runTransform } from './secrets.ts';
+
+const redactor = createRedactor({ patterns: [] });
+const SECRET = 'xoxb-1234567890-1234567890123-abcdefABCDEF0123456789ab';
+const TEXT = `status ok\nslack ${SECRET}\nmail ops@example.com\n${'padding line\n'.repeat(5000)}end\n`;
+const EXPECTED = redactor.redact(TEXT, { json: false }).text;
+
+test('content types: SSE, JSON (+json), everything else scanned as bytes', () => {
+  assert.equal(bodyKind('text/event-stream; charset=utf-8'), 'sse');
+  assert.equal(bodyKind('Application/JSON'), 'json');
+  assert.equal(bodyKind('application/problem+json'), 'json');
+  assert.equal(bodyKind('image/png'), 'text');
+  assert.equal(bodyKind(undefined), 'text');
+});
+
+for (const [coding, encode] of [
+  ['gzip', zlib.gzipSync],
+  ['x-gzip', zlib.gzipSync],
+  ['deflate', zlib.deflateSync],
+  ['br', zlib.brotliCompressSync],
+] as const) {
+  test(`Content-Encoding ${coding}: decoded, redacted, sent as identity; length and ETag dropped`, async () => {
+    const body = encode(Buffer.from(TEXT));
+    const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+    const r = await runTransform(t, { 'content-type': 'text/plain', 'content-encoding': coding, 'content-length': String(body.length), etag: 'W/"1"' }, chunk(body, [1, 7, 100, 101, 5000]));
+    assert.equal(r.error, undefined);
+    assert.equal(Buffer.concat(r.out).toString(), EXPECTED);
+    assert.ok(EXPECTED.includes('[REDACTED:slack-bot-token]') && !EXPECTED.includes(SECRET));
+    for (const h of ['content-encoding', 'content-length', 'etag']) assert.equal(r.headers[h], undefined, h);
+  });
+}
+
+test('an unknown or stacked Content-Encoding is refused with a 502 Reply, never passed unscanned', () => {
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  for (const ce of ['zstd', 'compress', 'gzip, br']) {
+    const head = { status: 200, headers: { 'content-type': 'application/json', 'content-encoding': ce } as Record<string, string> };
+    const r = t(head, undefined as never);
+    assert.ok(r && !('pipe' in r), ce);
+    assert.equal((r as { status: number }).status, 502);
+    assert.equal((r as { code: string }).code, 'ERR_DLP_BLOCKED');
+  }
+  const identity = t({ status: 200, headers: { 'content-encoding': 'identity' } }, undefined as never);
+  assert.ok(identity && 'pipe' in identity);
+});
+
+test('an empty body with a Content-Encoding (HEAD, 204, 304) ends cleanly', async () => {
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const r = await runTransform(t, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, []);
+  assert.equal(r.error, undefined);
+  assert.equal(Buffer.concat(r.out).length, 0);
+});
+
+test('a decompression bomb over the cap fails the stream; no plaintext beyond what was scanned leaves', async () => {
+  const secretTail = `\n${SECRET}\n`;
+  const bomb = zlib.gzipSync(Buffer.concat([Buffer.alloc(4 * 1024 * 1024, 0x61), Buffer.from(secretTail)]));
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response', maxDecodedBytes: 1024 * 1024 });
+  const r = await runTransform(t, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, [bomb]);
+  assert.equal((r.error as { code?: string } | undefined)?.code, 'ERR_DLP_BLOCKED');
+  const out = Buffer.concat(r.out);
+  assert.ok(out.length <= 1024 * 1024, `${out.length} bytes left`);
+  assert.ok(!out.includes('xoxb'));
+});
+
+test('a corrupt gzip body fails the stream instead of passing bytes through', async () => {
+  const good = zlib.gzipSync(Buffer.from(TEXT));
+  const corrupt = Buffer.concat([good.subarray(0, 40), Buffer.from('garbage-garbage-garbage')]);
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const r = await runTransform(t, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, [corrupt]);
+  assert.equal((r.error as { code?: string } | undefined)?.code, 'ERR_DLP_BLOCKED');
+  assert.ok(!Buffer.concat(r.out).includes('garbage'));
+});
+
+test('binary content is scanned as bytes, not passed unscanned', async () => {
+  const bin = Buffer.concat([Buffer.from([0, 255, 0x89, 0x50]), Buffer.from(` AKIAIOSFODNN7ABCDEFG `), Buffer.from([0xc3, 0x28, 0xfe])]);
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const r = await runTransform(t, { 'content-type': 'application/octet-stream' }, chunk(bin, 'bytes'));
+  assert.deepEqual(Buffer.concat(r.out), Buffer.concat([Buffer.from([0, 255, 0x89, 0x50]), Buffer.from(' [REDACTED:aws-access-key-id] '), Buffer.from([0xc3, 0x28, 0xfe])]));
+});
+
+test('block mode, JSON-RPC body: replaced by a JSON-RPC error with the same id; clean bodies pass unchanged', async () => {
+  const t = createDlpTransform({ redactor, mode: 'block', direction: 'response' });
+  const bad = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 42, result: { content: [{ type: 'text', text: `token ${SECRET}` }] } }));
+  const r = await runTransform(t, { 'content-type': 'application/json' }, chunk(bad, [10, 20]));
+  const err = JSON.parse(Buffer.concat(r.out).toString()) as { jsonrpc: string; id: number; error: { code: number; message: string; data: { rules: string[] } } };
+  assert.equal(err.jsonrpc, '2.0');
+  assert.equal(err.id, 42);
+  assert.equal(err.error.code, -32001);
+  assert.deepEqual(err.error.data.rules, ['slack-bot-token']);
+  const good = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 43, result: { ok: true } }));
+  const r2 = await runTransform(t, { 'content-type': 'application/json' }, [good]);
+  assert.deepEqual(Buffer.concat(r2.out), good);
+  const r3 = await runTransform(t, { 'content-type': 'text/plain' }, [Buffer.from(TEXT)]);
+  assert.match(Buffer.concat(r3.out).toString(), /^Response blocked by DLP policy \(rules: slack-bot-token, email\)/);
+});
+
+test('onMatch gets the rule name per redaction, never the secret', async () => {
+  const seen: string[] = [];
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response', onMatch: (rule) => seen.push(rule) });
+  await runTransform(t, { 'content-type': 'text/plain' }, [Buffer.from(TEXT)]);
+  assert.deepEqual(seen, ['slack-bot-token', 'email']);
+});
+
+test('request bodies: JSON-RPC arguments redacted, JSON stays valid; clean bodies are the same Buffer', () => {
+  const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: `use ${SECRET} please` } } }));
+  const r = redactRequestBody(redactor, body, 'application/json');
+  assert.deepEqual(r.matches, ['slack-bot-token']);
+  const parsed = JSON.parse(r.body.toString()) as { params: { arguments: { message: string } } };
+  assert.equal(parsed.params.arguments.message, 'use [REDACTED:slack-bot-token] please');
+  const clean = Buffer.from('{"jsonrpc":"2.0","id":2,"method":"ping"}');
+  assert.equal(redactRequestBody(redactor, clean, 'application/json').body, clean);
+});
