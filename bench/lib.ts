@@ -1,33 +1,9 @@
 /** Shared bench plumbing: child processes, free ports, load runs with autocannon, tables. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import autocannon from 'autocannon';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitListening(port: number, child?: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (child && child.exitCode !== null) throw new Error(`child exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), r(true)));
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listening on ${port}`);
-}
+export { freePort, waitForPort as waitListening } from '../test/helpers/ports.ts';
 
 export function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });

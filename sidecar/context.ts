@@ -102,3 +102,21 @@ export interface RequestContext {
 
 /** A pipeline stage. Returns a Reply to end the request, or undefined to go on. */
 export type Stage = (ctx: RequestContext) => Reply | undefined | Promise<Reply | undefined>;
+
+/** A fresh context for one request, before any stage has run. */
+export function createRequestContext(init: Pick<RequestContext, 'startedAt' | 'method' | 'headers' | 'clientIp'> & Partial<Pick<RequestContext, 'path' | 'search' | 'identity' | 'body' | 'rpc'>>): RequestContext {
+  return {
+    path: '',
+    search: '',
+    identity: undefined,
+    body: undefined,
+    rpc: undefined,
+    ...init,
+    dropHeaders: new Set(),
+    addHeaders: {},
+    responseHeaders: {},
+    responseTransforms: [],
+    onDone: [],
+    logFields: {},
+  };
+}

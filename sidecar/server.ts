@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.ts';
-import type { Reply, RequestContext } from './context.ts';
+import { createRequestContext, type Reply, type RequestContext } from './context.ts';
 import { ERR } from './errors.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -101,23 +101,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
     inflight.set(res, undefined);
     let status = 0;
     let code: string = 'OK';
-    const ctx: RequestContext = {
-      startedAt,
-      method: req.method ?? 'GET',
-      path: '',
-      search: '',
-      headers: req.headers,
-      clientIp: pipeline.clientIp(req),
-      identity: undefined,
-      body: undefined,
-      rpc: undefined,
-      dropHeaders: new Set(),
-      addHeaders: {},
-      responseHeaders: {},
-      responseTransforms: [],
-      onDone: [],
-      logFields: {},
-    };
+    const ctx = createRequestContext({ startedAt, method: req.method ?? 'GET', headers: req.headers, clientIp: pipeline.clientIp(req) });
     res.on('close', () => {
       metrics.inflight.dec();
       inflight.delete(res);

@@ -2,11 +2,10 @@
  * The real MCP test server, @modelcontextprotocol/server-everything, as a child process. It takes
  * its port only from PORT and listens on every interface (FACTS.md); tests reach it on loopback.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort, waitForPort } from './ports.ts';
 
 const require = createRequire(import.meta.url);
 const ENTRY = join(dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
@@ -16,24 +15,6 @@ export interface Everything {
   readonly port: number;
   readonly output: () => string;
   stop(): Promise<void>;
-}
-
-async function waitForPort(port: number, child: ChildProcess, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`server-everything exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`server-everything did not listen on ${port} within ${deadlineMs} ms`);
 }
 
 export async function startEverything(transport: 'streamableHttp' | 'sse' = 'streamableHttp'): Promise<Everything> {

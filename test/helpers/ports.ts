@@ -1,6 +1,8 @@
-/** A free TCP port on loopback, for child processes that only take a fixed port (server-everything). */
-import { createServer } from 'node:net';
+/** Loopback ports for child processes that only take a fixed port (server-everything, benches). */
+import type { ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 
+/** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -10,4 +12,23 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** Resolves once something accepts connections on the port; fails if `child` exits first. */
+export async function waitForPort(port: number, child?: ChildProcess, deadlineMs = 20_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening on ${port}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listened on ${port} within ${deadlineMs} ms`);
 }

@@ -3,10 +3,9 @@
  * echoed by a tool come back redacted, and the client still parses every message. With request
  * scanning on, a secret in tool arguments never reaches the MCP server.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEverything, type Everything } from '../helpers/everything.ts';
-import { startSidecar, type RunningSidecar } from '../helpers/sidecar.ts';
+import { useMcpStack } from '../helpers/stack.ts';
 import { connectClient, type Transport } from '../helpers/mcp-client.ts';
 
 const KEY = 'dlp-e2e-key-31415926';
@@ -16,19 +15,10 @@ const EMAIL = 'alice.ops@example.org';
 
 for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
   describe(`DLP over ${transport}`, () => {
-    let upstream: Everything;
-    let sidecar: RunningSidecar;
-    before(async () => {
-      upstream = await startEverything(transport);
-      sidecar = await startSidecar({ MCP_AUTH_UPSTREAM_URL: upstream.url, MCP_AUTH_KEY: KEY });
-    });
-    after(async () => {
-      await sidecar?.close();
-      await upstream?.stop();
-    });
+    const stack = useMcpStack(transport, { MCP_AUTH_KEY: KEY });
 
     test('secrets echoed by a tool come back redacted; every message parses', async () => {
-      const client = await connectClient(sidecar.url, transport, { 'X-API-Key': KEY });
+      const client = await connectClient(stack.sidecar.url, transport, { 'X-API-Key': KEY });
       try {
         const res = await client.callTool({ name: 'echo', arguments: { message: `aws ${AWS} gh ${GITHUB} mail ${EMAIL} done` } });
         const text = (res.content as { text: string }[])[0]!.text;
@@ -41,9 +31,9 @@ for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
       } finally {
         await client.close();
       }
-      const metrics = await (await fetch(`${sidecar.adminUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${stack.sidecar.adminUrl}/metrics`)).text();
       assert.match(metrics, /mcp_warden_dlp_redactions_total\{rule="[^"]+",direction="response"\} [1-9]/);
-      const lines = sidecar.rawLogs();
+      const lines = stack.sidecar.rawLogs();
       assert.ok(lines.includes('"msg":"dlp match"'), 'a log line per redaction');
       for (const secret of [AWS, GITHUB, EMAIL]) assert.ok(!lines.includes(secret), 'the secret is never logged');
     });
@@ -51,20 +41,17 @@ for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
 }
 
 describe('DLP on requests', () => {
+  // Response DLP is off: whatever comes back is what the server received.
+  const stack = useMcpStack('streamableHttp', { MCP_AUTH_KEY: KEY, MCP_AUTH_DLP_REQUESTS: 'true', MCP_AUTH_DLP_MODE: 'off' });
   test('a secret in tool arguments never reaches the MCP server', async () => {
-    const upstream = await startEverything('streamableHttp');
-    const sidecar = await startSidecar({ MCP_AUTH_UPSTREAM_URL: upstream.url, MCP_AUTH_KEY: KEY, MCP_AUTH_DLP_REQUESTS: 'true', MCP_AUTH_DLP_MODE: 'off' });
+    const client = await connectClient(stack.sidecar.url, 'streamableHttp', { 'X-API-Key': KEY });
     try {
-      const client = await connectClient(sidecar.url, 'streamableHttp', { 'X-API-Key': KEY });
-      // Response DLP is off: whatever comes back is what the server received.
       const res = await client.callTool({ name: 'echo', arguments: { message: `key ${AWS}` } });
       const text = (res.content as { text: string }[])[0]!.text;
       assert.ok(!text.includes(AWS), text);
       assert.match(text, /^Echo: key \[REDACTED/);
-      await client.close();
     } finally {
-      await sidecar.close();
-      await upstream.stop();
+      await client.close();
     }
   });
 });

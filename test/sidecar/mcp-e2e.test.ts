@@ -3,30 +3,20 @@
  * server-everything through the sidecar, over Streamable HTTP and over the older SSE transport:
  * lists tools, calls echo, and receives a long-running tool's progress while it runs.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { startEverything, type Everything } from '../helpers/everything.ts';
-import { startSidecar, type RunningSidecar } from '../helpers/sidecar.ts';
+import { useMcpStack } from '../helpers/stack.ts';
 import { connectClient, type Transport } from '../helpers/mcp-client.ts';
 
 const KEY = 'e2e-key-0123456789abcdef';
 
 for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
   describe(`MCP SDK through the sidecar over ${transport}`, () => {
-    let upstream: Everything;
-    let sidecar: RunningSidecar;
-    before(async () => {
-      upstream = await startEverything(transport);
-      sidecar = await startSidecar({ MCP_AUTH_UPSTREAM_URL: upstream.url, MCP_AUTH_KEY: KEY });
-    });
-    after(async () => {
-      await sidecar?.close();
-      await upstream?.stop();
-    });
+    const stack = useMcpStack(transport, { MCP_AUTH_KEY: KEY });
 
     test('lists tools and calls echo', async () => {
-      const client = await connectClient(sidecar.url, transport, { 'X-API-Key': KEY });
+      const client = await connectClient(stack.sidecar.url, transport, { 'X-API-Key': KEY });
       try {
         const { tools } = await client.listTools();
         const names = tools.map((t) => t.name);
@@ -37,11 +27,11 @@ for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
       } finally {
         await client.close();
       }
-      assert.ok(!sidecar.rawLogs().includes(KEY), 'the key never appears in a log line');
+      assert.ok(!stack.sidecar.rawLogs().includes(KEY), 'the key never appears in a log line');
     });
 
     test('progress notifications arrive while the tool runs, not all at the end', async () => {
-      const client = await connectClient(sidecar.url, transport, { 'X-API-Key': KEY });
+      const client = await connectClient(stack.sidecar.url, transport, { 'X-API-Key': KEY });
       try {
         const steps = 4;
         const durationS = 2;

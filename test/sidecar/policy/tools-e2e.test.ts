@@ -4,10 +4,9 @@
  * get-env: get-env is absent from tools/list, a call to it is refused with a message naming it and
  * never reaches the upstream, and each JSON-RPC request leaves an audit line without its arguments.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEverything, type Everything } from '../../helpers/everything.ts';
-import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
+import { useMcpStack } from '../../helpers/stack.ts';
 import { connectClient, type Transport } from '../../helpers/mcp-client.ts';
 
 const KEY = 'policy-e2e-key-0123456789abcdef';
@@ -20,19 +19,10 @@ const count = (text: string, re: RegExp): number => text.match(re)?.length ?? 0;
 
 for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
   describe(`tool policy over ${transport}`, () => {
-    let upstream: Everything;
-    let sidecar: RunningSidecar;
-    before(async () => {
-      upstream = await startEverything(transport);
-      sidecar = await startSidecar({ MCP_AUTH_UPSTREAM_URL: upstream.url, MCP_AUTH_KEY: KEY, MCP_AUTH_ALLOW_TOOLS: ALLOWED.join(',') });
-    });
-    after(async () => {
-      await sidecar?.close();
-      await upstream?.stop();
-    });
+    const stack = useMcpStack(transport, { MCP_AUTH_KEY: KEY, MCP_AUTH_ALLOW_TOOLS: ALLOWED.join(',') });
 
     test('tools/list shows only allowed tools; a forbidden call is refused before the upstream; audit lines written', async () => {
-      const client = await connectClient(sidecar.url, transport, { 'X-API-Key': KEY });
+      const client = await connectClient(stack.sidecar.url, transport, { 'X-API-Key': KEY });
       try {
         const { tools } = await client.listTools();
         assert.deepEqual(tools.map((t) => t.name).sort(), [...ALLOWED].sort());
@@ -40,7 +30,7 @@ for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
         const ok = await client.callTool({ name: 'echo', arguments: { message: SECRET } });
         assert.match(JSON.stringify(ok.content), new RegExp(SECRET));
 
-        const seenBefore = count(upstream.output(), UPSTREAM_SAW[transport]);
+        const seenBefore = count(stack.upstream.output(), UPSTREAM_SAW[transport]);
         // Streamable HTTP: a JSON-RPC error response (McpError). SSE: the SDK rejects a non-2xx POST
         // with its body in the message, where the JSON string escapes the quotes.
         const refusal = transport === 'sse' ? /HTTP 403\): .*Tool \\"get-env\\" is not permitted/ : /MCP error -32602: Tool "get-env" is not permitted/;
@@ -49,14 +39,14 @@ for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
         const sum = await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } });
         assert.match(JSON.stringify(sum.content), /5/);
         // The child's stdout may trail the HTTP answer: wait (bounded) for get-sum's line, then compare.
-        for (let i = 0; i < 100 && count(upstream.output(), UPSTREAM_SAW[transport]) < seenBefore + 1; i++) await new Promise((r) => setTimeout(r, 50));
-        assert.equal(count(upstream.output(), UPSTREAM_SAW[transport]), seenBefore + 1, 'only the get-sum call reached the upstream');
+        for (let i = 0; i < 100 && count(stack.upstream.output(), UPSTREAM_SAW[transport]) < seenBefore + 1; i++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(count(stack.upstream.output(), UPSTREAM_SAW[transport]), seenBefore + 1, 'only the get-sum call reached the upstream');
       } finally {
         await client.close();
       }
 
-      if (process.env.SHOW_AUDIT) console.error(sidecar.rawLogs());
-      const audits = sidecar.logs.filter((l) => 'decision' in l && 'method' in l);
+      if (process.env.SHOW_AUDIT) console.error(stack.sidecar.rawLogs());
+      const audits = stack.sidecar.logs.filter((l) => 'decision' in l && 'method' in l);
       const denied = audits.filter((l) => l.tool === 'get-env');
       assert.equal(denied.length, 1, JSON.stringify(audits));
       assert.equal(denied[0]!.decision, 'deny');
@@ -67,9 +57,9 @@ for (const transport of ['streamableHttp', 'sse'] as Transport[]) {
       const echo = audits.find((l) => l.tool === 'echo');
       assert.equal(echo?.decision, 'allow');
       assert.ok(audits.some((l) => l.method === 'tools/list' && l.decision === 'allow'));
-      assert.ok(!sidecar.rawLogs().includes(SECRET), 'tool arguments never reach the logs');
+      assert.ok(!stack.sidecar.rawLogs().includes(SECRET), 'tool arguments never reach the logs');
 
-      const metrics = await (await fetch(`${sidecar.adminUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${stack.sidecar.adminUrl}/metrics`)).text();
       assert.match(metrics, /mcp_warden_tool_calls_total\{tool="get-env",decision="deny"\} 1/);
       assert.match(metrics, /mcp_warden_tool_calls_total\{tool="echo",decision="allow"\} 1/);
     });
