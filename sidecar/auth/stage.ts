@@ -44,7 +44,33 @@ export interface AuthStageDeps {
   readonly challenge: Reply | undefined;
 }
 
+/** Header-safe form of a claim value: printable ASCII passes, anything else is percent-encoded. */
+function headerValue(v: string): string {
+  return /^[\x20-\x7e]*$/.test(v) ? v : encodeURIComponent(v);
+}
+
+/**
+ * MCP_AUTH_FORWARD_IDENTITY: tell the upstream who called. The edge removed any incoming copies of
+ * these headers before this runs, so the upstream can trust them (it is reachable only through the
+ * sidecar when the pod's NetworkPolicy says so).
+ */
+function forwardIdentity(ctx: RequestContext, identity: Identity): void {
+  if (identity.kind === 'none') return;
+  ctx.addHeaders['x-mcp-auth-subject'] = headerValue(identity.subject ?? identity.id);
+  ctx.addHeaders['x-mcp-auth-groups'] = identity.groups.map((g) => headerValue(g).replace(/,/g, '%2C')).join(',');
+}
+
 export function createAuthStage(config: Config, deps: AuthStageDeps): Stage {
+  const stage = authenticate(config, deps);
+  if (!config.forwardIdentity) return stage;
+  return async (ctx) => {
+    const refused = await stage(ctx);
+    if (refused === undefined && ctx.identity !== undefined) forwardIdentity(ctx, ctx.identity);
+    return refused;
+  };
+}
+
+function authenticate(config: Config, deps: AuthStageDeps): Stage {
   const header = config.apiKeyHeader.toLowerCase();
   const headerIsAuthorization = header === 'authorization';
   const mode = config.auth;

@@ -152,3 +152,49 @@ describe('no key configured', () => {
     assert.equal(describeAuth(cfg).warning, 'Authentication disabled - MCP_AUTH_KEY not set');
   });
 });
+
+describe('MCP_AUTH_FORWARD_IDENTITY', () => {
+  test('the upstream gets the caller as X-MCP-Auth-Subject and X-MCP-Auth-Groups; forged copies never pass', async () => {
+    const { SignJWT } = await import('jose');
+    const secret = 'forward-identity-shared-secret-0123456789';
+    const up = await startUpstream();
+    const sc = await startSidecar({
+      MCP_AUTH_UPSTREAM_URL: up.url,
+      MCP_AUTH_KEY: KEY,
+      MCP_AUTH_JWT_SECRET: secret,
+      MCP_AUTH_JWT_ISSUER: 'https://idp.example',
+      MCP_AUTH_JWT_AUDIENCE: 'mcp',
+      MCP_AUTH_RESOURCE_URL: 'https://mcp.example/mcp',
+      MCP_AUTH_FORWARD_IDENTITY: 'true',
+    });
+    try {
+      const token = await new SignJWT({ groups: ['mcp.users', 'ops,team'] })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+        .setIssuer('https://idp.example')
+        .setAudience('mcp')
+        .setSubject('alice@example')
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
+      const forged = { 'x-mcp-auth-subject': 'admin', 'x-mcp-auth-groups': 'admins' };
+      let res = await fetch(`${sc.url}/mcp`, { headers: { authorization: `Bearer ${token}`, ...forged } });
+      assert.equal(res.status, 200);
+      let h = up.seen.at(-1)!.headers;
+      assert.equal(h['x-mcp-auth-subject'], 'alice@example');
+      assert.equal(h['x-mcp-auth-groups'], 'mcp.users,ops%2Cteam');
+      assert.equal(h.authorization, undefined, 'the token is never passed upstream');
+
+      res = await fetch(`${sc.url}/mcp`, { headers: { 'x-api-key': KEY, ...forged } });
+      assert.equal(res.status, 200);
+      h = up.seen.at(-1)!.headers;
+      assert.match(String(h['x-mcp-auth-subject']), /^key:[0-9a-f]{12}$/);
+      assert.equal(h['x-mcp-auth-groups'], '');
+
+      res = await fetch(`${sc.url}/mcp`, { headers: forged });
+      assert.equal(res.status, 401);
+    } finally {
+      await sc.close();
+      await up.close();
+    }
+  });
+});
