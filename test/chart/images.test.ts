@@ -5,14 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isolatedBundle } from '../helpers/bundle.ts';
 import { once } from 'node:events';
 import { parse as parseYaml } from 'yaml';
 import { imageViolations, parseDockerfile, splitFlags } from './dockerfile.ts';
@@ -67,20 +67,10 @@ describe('Dockerfiles', () => {
   });
 });
 
-/** Builds dist/<name>.mjs when `npm test` has not (it builds before the tests run). */
-function bundlePath(name: string): string | undefined {
-  const out = join(ROOT, 'dist', `${name}.mjs`);
-  if (!existsSync(out) && existsSync(join(ROOT, name, 'main.ts'))) {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), name], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
-  }
-  return existsSync(out) ? out : undefined;
-}
-
-/** A folder holding only the bundle, as in the runtime image. */
-function isolate(name: string, bundle: string, dirs: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), `mcp-warden-${name}-`));
+/** A folder holding only the bundle, as in the runtime image (built first if `npm test` has not). */
+function isolate(name: 'sidecar' | 'webhook', dirs: string[]): string {
+  const dir = dirname(isolatedBundle(name));
   dirs.push(dir);
-  copyFileSync(bundle, join(dir, `${name}.mjs`));
   return dir;
 }
 
@@ -104,10 +94,8 @@ describe('the sidecar bundle runs alone', () => {
   const dirs: string[] = [];
   let upstream: Server;
   let child: ChildProcess | undefined;
-  let bundle: string | undefined;
 
   before(async () => {
-    bundle = bundlePath('sidecar');
     upstream = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -127,17 +115,15 @@ describe('the sidecar bundle runs alone', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  test('without configuration it exits 2 naming the missing setting', async (t) => {
-    if (bundle === undefined) return t.skip('sidecar/main.ts does not exist yet');
-    const dir = isolate('sidecar', bundle, dirs);
+  test('without configuration it exits 2 naming the missing setting', async () => {
+    const dir = isolate('sidecar', dirs);
     const r = await run(dir, 'sidecar.mjs', bareEnv({}));
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /MCP_AUTH_UPSTREAM_URL/);
   });
 
-  test('serves: /livez, 401 without the key, forwards with it, drains on SIGTERM, writes nothing', async (t) => {
-    if (bundle === undefined) return t.skip('sidecar/main.ts does not exist yet');
-    const dir = isolate('sidecar', bundle, dirs);
+  test('serves: /livez, 401 without the key, forwards with it, drains on SIGTERM, writes nothing', async () => {
+    const dir = isolate('sidecar', dirs);
     const up = upstream.address() as AddressInfo;
     const env = bareEnv({
       MCP_AUTH_UPSTREAM_URL: `http://127.0.0.1:${up.port}`,
@@ -200,10 +186,8 @@ describe('the webhook bundle runs alone', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  test('a bad config file exits 2 naming the key', async (t) => {
-    const bundle = bundlePath('webhook');
-    if (bundle === undefined) return t.skip('webhook/main.ts does not exist yet');
-    const dir = isolate('webhook', bundle, dirs);
+  test('a bad config file exits 2 naming the key', async () => {
+    const dir = isolate('webhook', dirs);
     writeFileSync(join(dir, 'config.yaml'), 'server:\n  port: 8443\nbogusKey: 1\n');
     const r = await run(dir, 'webhook.mjs', bareEnv({ MCP_WARDEN_WEBHOOK_CONFIG: join(dir, 'config.yaml') }));
     assert.equal(r.code, 2, r.stderr);
