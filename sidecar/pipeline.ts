@@ -166,6 +166,13 @@ function createDlpStages(config: Config, deps: PipelineDeps): { request?: Stage;
   if (config.dlpRequests) {
     const onMatch = counted('request');
     stages.request = (ctx) => {
+      // A body the scanner cannot read must not pass unscanned: compressed, or not JSON (only JSON
+      // bodies are read; MCP's JSON-RPC always is).
+      const encoding = ctx.headers['content-encoding'];
+      const hasBody = ctx.headers['transfer-encoding'] !== undefined || (ctx.headers['content-length'] ?? '0') !== '0';
+      if ((encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') || (ctx.body === undefined && hasBody)) {
+        return { status: 415, code: ERR.DLP_BLOCKED, body: { error: 'Unsupported Media Type', message: 'With request scanning on, request bodies must be uncompressed JSON' }, close: true };
+      }
       if (ctx.body === undefined) return undefined;
       const r = redactRequestBody(redactor, ctx.body, ctx.headers['content-type']);
       if (r.matches.length === 0) return undefined;

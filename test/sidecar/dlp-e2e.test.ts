@@ -54,4 +54,14 @@ describe('DLP on requests', () => {
       await client.close();
     }
   });
+
+  test('a body the scanner cannot read is refused, never passed unscanned', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const rpc = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { message: AWS } } });
+    const headers = { 'x-api-key': KEY, accept: 'application/json, text/event-stream' };
+    let res = await fetch(`${stack.sidecar.url}/mcp`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(rpc) });
+    assert.equal(res.status, 415);
+    res = await fetch(`${stack.sidecar.url}/mcp`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: rpc });
+    assert.equal(res.status, 415);
+  });
 });
