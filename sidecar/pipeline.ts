@@ -3,6 +3,7 @@
  *
  *   metadata (RFC 9728, no auth) -> exempt? -> origin -> per-IP limit -> authenticate
  *   -> per-identity limit -> stream slots | read body | -> request DLP -> tool policy -> per-tool limit
+ *   -> (forward) -> response transforms: tools/list filter, then DLP redaction
  *
  * `run` covers everything up to the body, `runAfterBody` what needs the body. Each stage is built by
  * its own module from the config; stages that are off are simply not in the list.
@@ -21,7 +22,7 @@ import { metadataReply } from './auth/metadata.ts';
 import { unauthorizedReply } from './auth/challenge.ts';
 import { clientIp, createRateLimiter, parseIp, parseTrustedProxies } from './limit/index.ts';
 import { createToolPolicyStage } from './policy/index.ts';
-import { createDlpTransform, createRedactor, redactRequestBody } from './dlp/index.ts';
+import { createDlpStages } from './dlp/stage.ts';
 
 export interface PipelineDeps {
   readonly logger: Logger;
@@ -38,12 +39,10 @@ export interface Pipeline {
   runAfterBody(ctx: RequestContext): Promise<Reply | undefined>;
   /** The client's IP: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
   clientIp(req: IncomingMessage): string;
-  /** The X-Forwarded-For chain to extend, when the peer is a trusted proxy. */
-  trustedForwardedFor(req: IncomingMessage): string | undefined;
-  /** `http` or `https` as the client used it. */
+  /** X-Forwarded-For for the upstream: a trusted proxy's chain plus its address, else the peer. */
+  forwardedFor(req: IncomingMessage): string;
+  /** `http`, or what a trusted proxy says the client used. */
   forwardedProto(req: IncomingMessage): string;
-  /** Ask the upstream for identity encoding (DLP must read plain bytes). */
-  readonly wantsIdentityEncoding: boolean;
   close(): void;
 }
 
@@ -104,7 +103,7 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     onToolCall: (tool, decision) => deps.metrics.toolCalls.inc({ tool, decision }),
     onAudit: (record) => deps.audit.info(record, 'audit'),
   });
-  const dlp = createDlpStages(config, deps);
+  const dlp = createDlpStages(config, { logger: log, metrics: deps.metrics });
   // Request DLP first, so audit and the upstream see the same (redacted) arguments; tool policy
   // before the per-tool limit, so refused calls spend no tokens; response DLP last, so it scans
   // what the client will get after the tools/list filter.
@@ -129,15 +128,18 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       return runStages(after, ctx);
     },
     clientIp: (req) => clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusted),
-    trustedForwardedFor: (req) => {
-      if (!peerTrusted(req)) return undefined;
-      const xff = req.headers['x-forwarded-for'];
-      return Array.isArray(xff) ? xff.join(', ') : xff;
+    forwardedFor: (req) => {
+      // As nginx's $proxy_add_x_forwarded_for: append the hop we saw (the peer), never a derived
+      // address, and keep a chain only from a peer we trust.
+      const peer = clientIp(req.socket.remoteAddress ?? '', undefined, trusted);
+      const prior = req.headers['x-forwarded-for'];
+      if (prior === undefined || !peerTrusted(req)) return peer;
+      return `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}`;
     },
-    forwardedProto: () => 'http',
-    // Always: the upstream is on loopback in the same pod, where compression only costs CPU, and
-    // DLP and the tools/list filter must read plain bytes (an unknown encoding is refused).
-    wantsIdentityEncoding: true,
+    forwardedProto: (req) => {
+      const p = req.headers['x-forwarded-proto'];
+      return peerTrusted(req) && (p === 'https' || p === 'http') ? p : 'http';
+    },
     close() {
       keys?.close();
       jwt?.close();
@@ -145,44 +147,3 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
   };
 }
 
-/** DLP stages: redaction of request bodies (MCP_AUTH_DLP_REQUESTS) and of every response. */
-function createDlpStages(config: Config, deps: PipelineDeps): { request?: Stage; response?: Stage } {
-  if (config.dlpMode === 'off' && !config.dlpRequests) return {};
-  const log = deps.logger;
-  const redactor = createRedactor({ patterns: config.sections['dlp.patterns'] });
-  const counted = (direction: 'request' | 'response') => (rule: string) => {
-    deps.metrics.redactions.inc({ rule, direction });
-    // The rule's name only: never the matched text.
-    log.info({ rule, direction, mode: config.dlpMode }, 'dlp match');
-  };
-  const stages: { request?: Stage; response?: Stage } = {};
-  if (config.dlpMode !== 'off') {
-    const transform = createDlpTransform({ redactor, mode: config.dlpMode, direction: 'response', onMatch: counted('response') });
-    stages.response = (ctx) => {
-      ctx.responseTransforms.push(transform);
-      return undefined;
-    };
-  }
-  if (config.dlpRequests) {
-    const onMatch = counted('request');
-    stages.request = (ctx) => {
-      // A body the scanner cannot read must not pass unscanned: compressed, or not JSON (only JSON
-      // bodies are read; MCP's JSON-RPC always is).
-      const encoding = ctx.headers['content-encoding'];
-      const hasBody = ctx.headers['transfer-encoding'] !== undefined || (ctx.headers['content-length'] ?? '0') !== '0';
-      if ((encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') || (ctx.body === undefined && hasBody)) {
-        return { status: 415, code: ERR.DLP_BLOCKED, body: { error: 'Unsupported Media Type', message: 'With request scanning on, request bodies must be uncompressed JSON' }, close: true };
-      }
-      if (ctx.body === undefined) return undefined;
-      const r = redactRequestBody(redactor, ctx.body, ctx.headers['content-type']);
-      if (r.matches.length === 0) return undefined;
-      for (const rule of r.matches) onMatch(rule);
-      if (config.dlpMode === 'block') {
-        return { status: 400, code: ERR.DLP_BLOCKED, body: { error: 'Bad Request', message: `Request blocked by DLP rule(s): ${[...new Set(r.matches)].join(', ')}` } };
-      }
-      ctx.body = r.body;
-      return undefined;
-    };
-  }
-  return stages;
-}

@@ -166,11 +166,9 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
     const headers = upstreamRequestHeaders(req.headers, {
       drop: ctx.dropHeaders,
       add: ctx.addHeaders,
-      clientIp: ctx.clientIp,
-      priorForwardedFor: pipeline.trustedForwardedFor(req),
+      forwardedFor: pipeline.forwardedFor(req),
       proto: pipeline.forwardedProto(req),
       upstreamHost,
-      identityEncoding: pipeline.wantsIdentityEncoding,
     });
     if (ctx.body !== undefined) {
       headers['content-length'] = String(ctx.body.length);

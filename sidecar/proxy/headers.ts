@@ -32,16 +32,12 @@ export interface UpstreamHeaderOptions {
   readonly drop: ReadonlySet<string>;
   /** Added after all dropping. */
   readonly add: Readonly<Record<string, string>>;
-  /** The client as the sidecar determined it (see limit/client-ip.ts). */
-  readonly clientIp: string;
-  /** Prior X-Forwarded-For chain, kept only when the peer is a trusted proxy. */
-  readonly priorForwardedFor: string | undefined;
+  /** X-Forwarded-For to send (see Pipeline.forwardedFor). */
+  readonly forwardedFor: string;
   /** `http` or `https` as the client used it. */
   readonly proto: string;
   /** Host:port of the upstream, sent as Host (as nginx sends $proxy_host). */
   readonly upstreamHost: string;
-  /** Ask the upstream for an uncompressed body (so DLP sees plain text). */
-  readonly identityEncoding: boolean;
 }
 
 /** Headers for the upstream request. */
@@ -56,10 +52,12 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: Upstrea
     out[name] = value;
   }
   out.host = o.upstreamHost;
-  out['x-forwarded-for'] = o.priorForwardedFor ? `${o.priorForwardedFor}, ${o.clientIp}` : o.clientIp;
+  out['x-forwarded-for'] = o.forwardedFor;
   out['x-forwarded-proto'] = o.proto;
   if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
-  if (o.identityEncoding) out['accept-encoding'] = 'identity';
+  // Always identity: the upstream is on loopback in the same pod, where compression only costs CPU,
+  // and DLP and the tools/list filter must read plain bytes (they refuse unknown encodings).
+  out['accept-encoding'] = 'identity';
   for (const [k, v] of Object.entries(o.add)) out[k] = v;
   return out;
 }

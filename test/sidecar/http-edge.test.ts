@@ -102,3 +102,26 @@ describe('HTTP edge', () => {
     }
   });
 });
+
+describe('behind a trusted proxy', () => {
+  test('X-Forwarded-For is extended and X-Forwarded-Proto kept only from a trusted peer', async () => {
+    const up = await startUpstream();
+    const trusted = await startSidecar({ MCP_AUTH_UPSTREAM_URL: up.url, MCP_AUTH_KEY: KEY, MCP_AUTH_TRUSTED_PROXIES: '127.0.0.0/8' });
+    const untrusted = await startSidecar({ MCP_AUTH_UPSTREAM_URL: up.url, MCP_AUTH_KEY: KEY, MCP_AUTH_TRUSTED_PROXIES: '10.0.0.0/8' });
+    try {
+      const headers = { 'x-api-key': KEY, 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' };
+      assert.equal((await fetch(`${trusted.url}/mcp`, { headers })).status, 200);
+      let h = up.seen.at(-1)!.headers;
+      assert.equal(h['x-forwarded-for'], '203.0.113.7, 127.0.0.1', 'the chain is kept and the trusted hop appended');
+      assert.equal(h['x-forwarded-proto'], 'https');
+      assert.equal((await fetch(`${untrusted.url}/mcp`, { headers })).status, 200);
+      h = up.seen.at(-1)!.headers;
+      assert.equal(h['x-forwarded-for'], '127.0.0.1');
+      assert.equal(h['x-forwarded-proto'], 'http');
+    } finally {
+      await trusted.close();
+      await untrusted.close();
+      await up.close();
+    }
+  });
+});
