@@ -198,3 +198,43 @@ describe('MCP_AUTH_FORWARD_IDENTITY', () => {
     }
   });
 });
+
+describe('MCP_AUTH_MODE with both credentials configured', () => {
+  const secret = 'mode-any-shared-secret-0123456789abcdef';
+  const jwtEnv = { MCP_AUTH_JWT_SECRET: secret, MCP_AUTH_JWT_ISSUER: 'https://idp.example', MCP_AUTH_JWT_AUDIENCE: 'mcp', MCP_AUTH_RESOURCE_URL: 'https://mcp.example/mcp' };
+  const token = async () => {
+    const { SignJWT } = await import('jose');
+    return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp.example').setAudience('mcp').setSubject('bob').setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  };
+
+  test('any (the default with both): either credential passes; none gets the Bearer challenge', async () => {
+    const up = await startUpstream();
+    const sc = await startSidecar({ MCP_AUTH_UPSTREAM_URL: up.url, MCP_AUTH_KEY: KEY, ...jwtEnv });
+    try {
+      assert.equal(sc.config.auth, 'any');
+      assert.equal((await fetch(`${sc.url}/mcp`, { headers: { 'x-api-key': KEY } })).status, 200);
+      assert.equal((await fetch(`${sc.url}/mcp`, { headers: { authorization: `Bearer ${await token()}` } })).status, 200);
+      const none = await fetch(`${sc.url}/mcp`);
+      assert.equal(none.status, 401);
+      assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer realm="mcp-warden", resource_metadata="https:\/\/mcp\.example\/\.well-known\/oauth-protected-resource\/mcp"/);
+      const wrongKey = await fetch(`${sc.url}/mcp`, { headers: { 'x-api-key': 'wrong', authorization: `Bearer ${await token()}` } });
+      assert.equal(wrongKey.status, 401, 'a wrong key is refused even next to a good token');
+      assert.equal(up.seen.filter((s) => s.headers.authorization !== undefined || s.headers['x-api-key'] !== undefined).length, 0, 'no credential is forwarded');
+    } finally {
+      await sc.close();
+      await up.close();
+    }
+  });
+
+  test('jwt: the API key alone is not accepted', async () => {
+    const up = await startUpstream();
+    const sc = await startSidecar({ MCP_AUTH_UPSTREAM_URL: up.url, MCP_AUTH_KEY: KEY, MCP_AUTH_MODE: 'jwt', ...jwtEnv });
+    try {
+      assert.equal((await fetch(`${sc.url}/mcp`, { headers: { 'x-api-key': KEY } })).status, 401);
+      assert.equal((await fetch(`${sc.url}/mcp`, { headers: { authorization: `Bearer ${await token()}` } })).status, 200);
+    } finally {
+      await sc.close();
+      await up.close();
+    }
+  });
+});
