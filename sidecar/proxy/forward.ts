@@ -4,6 +4,7 @@
  * chunks) would cut an SSE stream that idles for minutes, which MCP servers do between
  * notifications; a client that goes away aborts the upstream request instead.
  */
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 // Deep imports keep the bundle small (see undici-lean.d.ts); the API is undici's own.
 import Pool from 'undici/lib/dispatcher/pool.js';
@@ -17,7 +18,8 @@ export interface ForwardRequest {
   readonly path: string;
   readonly headers: Record<string, string | string[]>;
   readonly body: Buffer | Readable | undefined;
-  readonly signal: AbortSignal;
+  /** Emits 'abort' when the client has gone (undici accepts an EventEmitter as a signal). */
+  readonly signal: AbortSignal | EventEmitter;
 }
 
 export interface UpstreamResponse {
