@@ -20,6 +20,7 @@ import { parseTarget } from './paths.ts';
 import { classifyUpstreamError, createForwarder } from './proxy/forward.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './proxy/headers.ts';
 import { readRequestBody } from './proxy/body.ts';
+import { authorizationFromRawHeaders } from './auth/jwt-bearer.ts';
 
 export interface SidecarDeps {
   readonly logger: Logger;
@@ -155,7 +156,8 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       const target = parseTarget(req.url ?? '');
       if (!target.ok) return answer({ status: 400, code: ERR.PATH_INVALID, body: { error: 'Bad Request', message: `Invalid request path: ${target.reason}` }, close: true });
       // Node keeps only the first of two Authorization headers; two credentials is an attack shape.
-      if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
+      // (req.headersDistinct would show it too, but builds arrays for every header on every request.)
+      if (Array.isArray(authorizationFromRawHeaders(req.rawHeaders))) {
         return answer({ status: 400, code: ERR.BAD_REQUEST, body: { error: 'Bad Request', message: 'More than one Authorization header' }, close: true });
       }
       (ctx as { path: string }).path = target.path;
@@ -247,6 +249,12 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
     if (isStream) {
       metrics.openStreams.inc();
       res.once('close', () => metrics.openStreams.dec());
+    } else if (chain.length > 0) {
+      // A rewritten body goes out chunked; for a small body, cork until the current turn of the
+      // event loop is over so headers, body and the final chunk leave in one write, not two.
+      // Never for event streams: each event must leave as soon as it is written.
+      res.cork();
+      setImmediate(() => res.uncork());
     }
     // Pipe by hand so a drain can end the chain cleanly (flushing what each stage has scanned).
     const source = upstream.body;
