@@ -94,8 +94,10 @@ function authenticate(config: Config, deps: AuthStageDeps): Stage {
       ctx.identity = r.identity;
       return undefined;
     }
-    // jwt or any: Authorization is consumed either way, never forwarded.
+    // jwt or any: Authorization is consumed either way, never forwarded; nor is a configured key
+    // header, even in jwt mode where the key is not accepted (it is still a secret).
     ctx.dropHeaders.add('authorization');
+    if (deps.keys !== undefined) ctx.dropHeaders.add(header);
     if (mode === 'any') {
       const r = tryKey(ctx);
       if (r.identity) {

@@ -231,7 +231,8 @@ describe('MCP_AUTH_MODE with both credentials configured', () => {
     const sc = await startSidecar({ MCP_AUTH_UPSTREAM_URL: up.url, MCP_AUTH_KEY: KEY, MCP_AUTH_MODE: 'jwt', ...jwtEnv });
     try {
       assert.equal((await fetch(`${sc.url}/mcp`, { headers: { 'x-api-key': KEY } })).status, 401);
-      assert.equal((await fetch(`${sc.url}/mcp`, { headers: { authorization: `Bearer ${await token()}` } })).status, 200);
+      assert.equal((await fetch(`${sc.url}/mcp`, { headers: { authorization: `Bearer ${await token()}`, 'x-api-key': KEY } })).status, 200);
+      assert.equal(up.seen.at(-1)!.headers['x-api-key'], undefined, 'the key header is dropped even where keys are not accepted');
     } finally {
       await sc.close();
       await up.close();
