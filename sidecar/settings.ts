@@ -10,6 +10,8 @@
  * per-tool rate limits, custom DLP patterns) are parsed by their own modules; config.ts wires them.
  */
 
+import { parseCidr } from './limit/ip.ts';
+
 /** Result of parsing one raw value: the typed value, or a failure (the setting says what it expects). */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail?: string };
 
@@ -188,25 +190,9 @@ function isOrigin(o: string): boolean {
   }
 }
 
-/** IPv4 or IPv6 CIDR (or a bare address, meaning a single host). */
+/** IPv4 or IPv6 CIDR (or a bare address, meaning a single host), by the rule the proxy matcher uses. */
 export function isCidr(s: string): boolean {
-  const [addr, bits, ...rest] = s.split('/');
-  if (rest.length > 0 || addr === undefined) return false;
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(addr);
-  let max: number;
-  if (v4) {
-    if (v4.slice(1).some((o) => Number(o) > 255)) return false;
-    max = 32;
-  } else if (/^[0-9a-fA-F:.]+$/.test(addr) && addr.includes(':')) {
-    try {
-      new URL(`http://[${addr}]/`);
-    } catch {
-      return false;
-    }
-    max = 128;
-  } else return false;
-  if (bits === undefined) return true;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+  return parseCidr(s) !== undefined;
 }
 
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'HS256', 'HS384', 'HS512'] as const;

@@ -17,7 +17,7 @@
 import { BlockList } from 'node:net';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { SETTINGS } from '../settings.ts';
-import { parseIp, type ParsedIp } from './ip.ts';
+import { parseCidr, parseIp, type ParsedIp } from './ip.ts';
 
 /** Parsed MCP_AUTH_TRUSTED_PROXIES. */
 export interface TrustedProxies {
@@ -44,14 +44,12 @@ export function parseTrustedProxies(cidrs: readonly string[]): TrustedProxies {
     v4.push({ net: (n & mask) >>> 0, mask });
   };
   for (const cidr of cidrs) {
-    const [addr = '', bits, ...rest] = cidr.trim().split('/');
-    const ip = parseIp(addr);
-    const prefix = bits === undefined ? undefined : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-    const max = ip?.v === 4 && !addr.includes(':') ? 32 : 128;
-    if (ip === undefined || rest.length > 0 || (prefix !== undefined && !(prefix <= max))) {
+    const parsed = parseCidr(cidr);
+    if (parsed === undefined) {
       issues.push({ setting: SETTINGS.trustedProxies.env, value: JSON.stringify(cidr), expected: 'an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8, or a single address' });
       continue;
     }
+    const { ip, addr, prefix, max } = parsed;
     if (ip.v === 4) {
       // An IPv4 address written in mapped form (::ffff:10.0.0.0/104) counts as IPv4 /8.
       const v4bits = prefix === undefined ? 32 : max === 128 ? prefix - 96 : prefix;

@@ -109,6 +109,29 @@ export function parseIp(s: string): ParsedIp | undefined {
   return { v: 6, text: formatIpv6(g), groups: g };
 }
 
+/** A parsed CIDR: the address, its prefix (undefined for a bare address) and the family's width. */
+export interface ParsedCidr {
+  readonly ip: ParsedIp;
+  readonly addr: string;
+  readonly prefix: number | undefined;
+  readonly max: 32 | 128;
+}
+
+/**
+ * Parse an IPv4 or IPv6 CIDR (a bare address means one host); undefined when it is not one. The
+ * one rule for MCP_AUTH_TRUSTED_PROXIES: the settings validator and the proxy matcher both use it,
+ * so a value config accepts is always one the matcher can build.
+ */
+export function parseCidr(s: string): ParsedCidr | undefined {
+  const [addr = '', bits, ...rest] = s.trim().split('/');
+  const ip = parseIp(addr);
+  if (ip === undefined || rest.length > 0) return undefined;
+  const max = ip.v === 4 && !addr.includes(':') ? 32 : 128;
+  if (bits === undefined) return { ip, addr, prefix: undefined, max };
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return undefined;
+  return { ip, addr, prefix: Number(bits), max };
+}
+
 /**
  * The per-IP rate-limit key. IPv4: the address. IPv6: its /`v6PrefixBits` network (default /64),
  * because one subscriber or host routinely holds a whole /64 and could rotate through 2^64

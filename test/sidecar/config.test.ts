@@ -96,3 +96,23 @@ test('JWT algorithms must fit the key source, reported with the other settings',
   assert.deepEqual(err.issues.map((i) => i.setting).sort(), ['MCP_AUTH_JWT_ALGORITHMS', 'MCP_AUTH_LISTEN_PORT']);
   assert.match(err.message, /MCP_AUTH_JWT_ALGORITHMS: got "HS256"; expected only asymmetric algorithms/);
 });
+
+test('trusted proxies: config accepts exactly what the proxy matcher can build', async () => {
+  const { isCidr } = await import('../../sidecar/settings.ts');
+  const { parseTrustedProxies } = await import('../../sidecar/limit/client-ip.ts');
+  const builds = (s: string): boolean => {
+    try {
+      parseTrustedProxies([s]);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // Shapes where a looser config check once let a value through that the matcher then refused.
+  for (const s of ['010.0.0.1', '10.0.0.01/8', '10.0.0.0/8', 'fe80::1%eth0', 'fd00::/8', '::ffff:10.0.0.0/104', '10.0.0.0/33', '1.2.3.4/', 'x/8']) {
+    assert.equal(isCidr(s), builds(s), s);
+  }
+  const fc = (await import('fast-check')).default;
+  const part = fc.constantFrom('10', '0', '010', '255', '256', '.', ':', '::', 'ffff', 'fe80', '%eth0', '/', '8', '32', '33', '104', '128', '129');
+  fc.assert(fc.property(fc.array(part, { maxLength: 9 }), (xs) => isCidr(xs.join('')) === builds(xs.join(''))), { numRuns: 3000 });
+});
