@@ -20,8 +20,10 @@ import { createAuthStage } from './auth/stage.ts';
 import { createJwtAuthenticator } from './auth/jwt.ts';
 import { metadataReply } from './auth/metadata.ts';
 import { unauthorizedReply } from './auth/challenge.ts';
-import { clientIp, createRateLimiter, parseIp, parseTrustedProxies } from './limit/index.ts';
-import { createToolPolicyStage } from './policy/index.ts';
+import { createRateLimiter } from './limit/limiter.ts';
+import { clientIp, parseTrustedProxies } from './limit/client-ip.ts';
+import { parseIp } from './limit/ip.ts';
+import { createToolPolicyStage } from './policy/stage.ts';
 import { createDlpStages } from './dlp/stage.ts';
 
 export interface PipelineDeps {

@@ -6,9 +6,8 @@
  * hanging, and the session stays usable. The error names the rules (never the secret). Status and
  * headers were already chosen by the upstream; a JSON-RPC error travels fine in a 200.
  */
-
-/** Implementation-defined server error range of JSON-RPC 2.0 (-32000 to -32099). */
-export const DLP_BLOCKED_RPC_CODE = -32001;
+import { ERR } from '../errors.ts';
+import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 
 /** The request id of a JSON-RPC message, or null when there is none or the text is not JSON. */
 export function rpcIdOf(text: string): string | number | null {
@@ -26,11 +25,7 @@ export function rpcIdOf(text: string): string | number | null {
 
 /** A JSON-RPC error answering the message in `original` (UTF-8 text). */
 export function blockedRpcError(original: string, rules: readonly string[]): string {
-  return JSON.stringify({
-    jsonrpc: '2.0',
-    id: rpcIdOf(original),
-    error: { code: DLP_BLOCKED_RPC_CODE, message: 'Response blocked by DLP policy', data: { code: 'ERR_DLP_BLOCKED', rules: [...new Set(rules)] } },
-  });
+  return JSON.stringify(rpcError(rpcIdOf(original), RPC_ERROR.INTERNAL, 'Response blocked by DLP policy', ERR.DLP_BLOCKED, { rules: [...new Set(rules)] }));
 }
 
 /** The plain-text body that replaces a blocked non-JSON response. */

@@ -28,7 +28,6 @@ import type { Sections } from '../sections.ts';
 import { RATELIMIT, RATELIMIT_POLICY, appendItem, limitItem, policyItem, seconds, tooManyRequests, type LimitLabel } from './headers.ts';
 import { ipKey } from './ip.ts';
 import { createMemoryStore, type MemoryStore } from './memory-store.ts';
-import { withResponseHeaders } from './response-headers.ts';
 import type { RateLimitStore } from './store.ts';
 import { createStreamLimiter, type StreamLimiter } from './streams.ts';
 import { bucketPolicy, type BucketPolicy, type TakeResult } from './token-bucket.ts';
@@ -94,7 +93,7 @@ export function createRateLimiter(config: LimiterConfig, deps: RateLimiterDeps =
       onLimited?.(label);
       return tooManyRequests(label, pItem, lItem, seconds(r.resetMs));
     }
-    const h = withResponseHeaders(ctx);
+    const h = ctx.responseHeaders;
     appendItem(h, RATELIMIT_POLICY, pItem);
     appendItem(h, RATELIMIT, lItem);
     return undefined;

@@ -12,7 +12,6 @@
  */
 import type { Reply, RequestContext, Stage } from '../context.ts';
 import { RATELIMIT, RATELIMIT_POLICY, appendItem, tooManyRequests, type LimitLabel } from './headers.ts';
-import { withResponseHeaders } from './response-headers.ts';
 
 /**
  * Retry-After for a refused stream. No clock says when another stream of the caller closes; a
@@ -75,7 +74,7 @@ export function createStreamLimiter(opts: { max: number; keyOf: (ctx: RequestCon
       return tooManyRequests('streams', policy, `"streams";r=0`, STREAM_RETRY_AFTER_S);
     }
     ctx.onDone.push(() => release());
-    const h = withResponseHeaders(ctx);
+    const h = ctx.responseHeaders;
     appendItem(h, RATELIMIT_POLICY, policy);
     appendItem(h, RATELIMIT, `"streams";r=${max - (counts.get(key) ?? 0)}`);
     return undefined;

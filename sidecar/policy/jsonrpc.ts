@@ -8,24 +8,11 @@
  * body is refused. Both rules match what the MCP SDK's server transports accept, so no working
  * client is turned away.
  */
+import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 import { createHash } from 'node:crypto';
 import type { Reply, RpcCall } from '../context.ts';
 import { ERR, type ErrorCode } from '../errors.ts';
 import { canonicalJson } from './canonical-json.ts';
-
-/** JSON-RPC 2.0 section 5.1 error codes, and the one the sidecar uses for a refused tool. */
-export const RPC_ERROR = {
-  PARSE_ERROR: -32700,
-  INVALID_REQUEST: -32600,
-  INVALID_PARAMS: -32602,
-  /**
-   * A tool the caller may not call. -32602 is what MCP servers answer for an unknown tool (MCP
-   * "Tools" spec, error handling), so clients already treat it as "this tool is not for you";
-   * -32001 was avoided because the MCP SDK uses it for RequestTimeout. `error.data.code` carries
-   * ERR_TOOL_FORBIDDEN for clients that want to tell the two apart.
-   */
-  TOOL_FORBIDDEN: -32602,
-} as const;
 
 /** The MCP SDK's server transports refuse larger batches (MAX_BATCH_SIZE = 100); so does the sidecar. */
 export const MAX_BATCH = 100;
@@ -47,7 +34,7 @@ export type ParseResult = { readonly ok: true; readonly calls: ParsedCall[] } | 
 
 /** A JSON-RPC error object in an HTTP reply. */
 export function rpcErrorReply(status: number, code: ErrorCode, rpcCode: number, message: string, id: RpcCall['id'] = null): Reply {
-  return { status, code, body: { jsonrpc: '2.0', id: id ?? null, error: { code: rpcCode, message, data: { code } } } };
+  return { status, code, body: rpcError(id, rpcCode, message, code) };
 }
 
 /**

@@ -21,7 +21,8 @@
 import type { Identity, Reply, RequestContext, Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
 import { auditRecord, type AuditRecord } from './audit.ts';
-import { parseJsonRpc, RPC_ERROR, type ParsedCall } from './jsonrpc.ts';
+import { parseJsonRpc, type ParsedCall } from './jsonrpc.ts';
+import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 import { createToolLabeler } from './labels.ts';
 import { createToolsListFilter } from './tools-list-filter.ts';
 import { compilePolicy, decideTool, type PolicySource } from './tools.ts';
@@ -64,7 +65,7 @@ function refusal(ctx: RequestContext, calls: readonly ParsedCall[], verdicts: re
     .map((c) => {
       const denied = verdicts.find((v) => v.call === c)?.decision === 'deny';
       const msg = denied ? message(c) : `Batch refused: ${first ? message(first) : 'a call is not permitted'}`;
-      return { jsonrpc: '2.0', id: c.id ?? null, error: { code: RPC_ERROR.TOOL_FORBIDDEN, message: msg, data: { code: ERR.TOOL_FORBIDDEN } } };
+      return rpcError(c.id, RPC_ERROR.TOOL_FORBIDDEN, msg, ERR.TOOL_FORBIDDEN);
     });
   const streamable = /text\/event-stream/i.test(header(ctx, 'accept') ?? '');
   const body = calls[0]?.batch === true ? errors : errors[0];

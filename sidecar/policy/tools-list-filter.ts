@@ -22,7 +22,8 @@ import { Transform } from 'node:stream';
 import type { Identity, Reply, ResponseTransform, RpcCall } from '../context.ts';
 import { ERR, WardenError } from '../errors.ts';
 import { SseSplitter, eventData, parseEventLines, replaceEventData } from '../stream/sse.ts';
-import { mediaType, rpcErrorReply } from './jsonrpc.ts';
+import { mediaType } from './jsonrpc.ts';
+import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 import { decideTool, type ToolPolicy } from './tools.ts';
 
 /** Default bound on what is held back: one SSE event, or a whole JSON response. */
@@ -140,7 +141,7 @@ function jsonTransform(matcher: Matcher, ids: readonly RpcCall['id'][] | undefin
       } catch {
         // Fail closed: a body this parser cannot read might still be read by a laxer client
         // (NaN, comments), so the tools/list answers become errors rather than pass unfiltered.
-        const errors = (ids ?? []).map((id) => (rpcErrorReply(502, ERR.UPSTREAM_UNAVAILABLE, -32603, 'tools/list response could not be filtered', id).body));
+        const errors = (ids ?? []).map((id) => rpcError(id, RPC_ERROR.INTERNAL, 'tools/list response could not be filtered', ERR.UPSTREAM_UNAVAILABLE));
         return cb(null, ids === undefined ? body : Buffer.from(JSON.stringify(errors.length === 1 ? errors[0] : errors)));
       }
       const out = matcher.rewrite(doc);

@@ -93,7 +93,7 @@ test('block mode: the offending event becomes a JSON-RPC error with the same id;
   assert.deepEqual(lines.slice(0, 2).map((l) => l.raw), ['event: message', 'id: 2']);
   const err = JSON.parse(eventData(lines)!) as { id: unknown; error: { code: number; data: { code: string; rules: string[] } }; result?: unknown };
   assert.equal(err.id, 'req-9');
-  assert.equal(err.error.code, -32001);
+  assert.equal(err.error.code, -32603, 'not -32001: the MCP SDK reads that as a request timeout');
   assert.deepEqual(err.error.data, { code: 'ERR_DLP_BLOCKED', rules: ['github-pat'] });
   assert.equal(err.result, undefined);
   assert.ok(!out.includes('ghp_'));

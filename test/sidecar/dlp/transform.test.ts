@@ -90,7 +90,7 @@ test('block mode, JSON-RPC body: replaced by a JSON-RPC error with the same id; 
   const err = JSON.parse(Buffer.concat(r.out).toString()) as { jsonrpc: string; id: number; error: { code: number; message: string; data: { rules: string[] } } };
   assert.equal(err.jsonrpc, '2.0');
   assert.equal(err.id, 42);
-  assert.equal(err.error.code, -32001);
+  assert.equal(err.error.code, -32603, 'not -32001: the MCP SDK reads that as a request timeout');
   assert.deepEqual(err.error.data.rules, ['slack-bot-token']);
   const good = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 43, result: { ok: true } }));
   const r2 = await runTransform(t, { 'content-type': 'application/json' }, [good]);

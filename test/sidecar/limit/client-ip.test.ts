@@ -4,7 +4,6 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientIp, parseTrustedProxies } from '../../../sidecar/limit/client-ip.ts';
 import { createRateLimiter } from '../../../sidecar/limit/limiter.ts';
-import { withResponseHeaders } from '../../../sidecar/limit/response-headers.ts';
 import { ConfigError } from '../../../sidecar/errors.ts';
 import { limiterConfig, makeCtx } from './helpers.ts';
 
@@ -63,7 +62,7 @@ function serve(trustedCidrs: string[]): Promise<{ server: Server; port: number }
   const server = createServer(async (req, res) => {
     const ctx = makeCtx({ ip: clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], t), headers: req.headers });
     const reply = await rl.ipStage!(ctx);
-    const headers = { ...withResponseHeaders(ctx), ...(reply?.headers ?? {}), 'x-client-ip': ctx.clientIp };
+    const headers = { ...ctx.responseHeaders, ...(reply?.headers ?? {}), 'x-client-ip': ctx.clientIp };
     res.writeHead(reply?.status ?? 200, headers).end(JSON.stringify(reply?.body ?? { ok: true }));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port })));
