@@ -2,9 +2,7 @@
  * createRedactor: compiles the default rules and the operator's custom patterns once, and hands out
  * whole-text redaction and chunk-safe stream scanners that share them.
  */
-import { ConfigError, type ConfigIssue } from '../errors.ts';
 import type { DlpPattern } from './patterns.ts';
-import { regexSafetyProblem } from './patterns.ts';
 import { analyzeRegex } from './regex-safety.ts';
 import { DEFAULT_RULES, type DlpRule } from './rules.ts';
 import { AnchorIndex, CONTEXT, StreamScanner, StringSink, type CompiledRule } from './scanner.ts';
@@ -80,23 +78,19 @@ function compile(name: string, regex: string, flags: string, replace: string, an
   });
 }
 
-/** Compile default and custom rules once. Throws ConfigError when a custom pattern is unsafe. */
+/**
+ * Compile default and custom rules once. Custom patterns come from parseDlpPatterns (dlp/patterns.ts),
+ * which checked their safety at config load; the check is timed, so it runs once, there.
+ */
 export function createRedactor(opts: RedactorOptions): Redactor {
-  const issues: ConfigIssue[] = [];
   const rules: CompiledRule[] = (opts.rules ?? DEFAULT_RULES).map((r) => compile(r.name, r.regex, r.flags, r.replace, r.anchors, r.anchorOffset, r.maxLength));
   for (const p of opts.patterns) {
-    const problem = regexSafetyProblem(p.regex);
-    if (problem) {
-      issues.push({ setting: `dlp.patterns "${p.name}".regex`, value: JSON.stringify(p.regex), expected: problem });
-      continue;
-    }
     const src = bytewise(p.regex);
     const a = analyzeRegex(src, 'u');
     // A literal start of 3+ chars (`TICKET-[0-9]{6}`) serves as an anchor; otherwise a full scan.
     const anchors = a.literalPrefix.length >= 3 ? [a.literalPrefix] : [];
     rules.push(compile(p.name, src, 'u', p.replace, anchors, 0, a.maxLength));
   }
-  if (issues.length > 0) throw new ConfigError(issues);
   const decideAt = Math.max(...rules.map((r) => r.maxLength)) + CONTEXT;
   const always = opts.onMatch ?? (() => {});
   const index = new AnchorIndex(rules);
