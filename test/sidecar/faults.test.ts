@@ -7,16 +7,10 @@ import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { startSidecar } from '../helpers/sidecar.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isolatedBundle } from '../helpers/bundle.ts';
+import { until } from '../helpers/wait.ts';
 
 const KEY = 'fault-key-9f9f9f9f';
 const auth = { 'x-api-key': KEY };
-
-async function until(cond: () => boolean, what: string, maxMs = 5000): Promise<void> {
-  for (let waited = 0; !cond(); waited += 20) {
-    if (waited > maxMs) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** An upstream that opens an SSE stream and sends one event, then idles; and answers POST /slow late. */
 function streamingUpstream(): Promise<Upstream> {
@@ -141,17 +135,14 @@ describe('the bundle as a process', () => {
       await until(() => up.seen.some((s) => s.url === '/slow'), 'the slow request to reach the upstream');
 
       child.kill('SIGTERM');
+      // The slow request keeps the process draining, so readiness can be seen failing.
       let ready = 200;
-      for (let i = 0; i < 50 && ready === 200; i++) {
-        ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.status, () => 0);
-        if (ready === 200) await sleep(10);
-      }
+      await until(async () => (ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.status, () => 0)) !== 200, 'readiness to change');
       assert.equal(ready, 503, 'readiness fails while draining');
       // The open stream ends cleanly (a normal end of body, not an error).
-      for (;;) {
-        const { done } = await reader.read();
-        if (done) break;
-      }
+      let done = false;
+      for (let reads = 0; !done && reads < 100; reads++) done = (await reader.read()).done;
+      assert.ok(done, 'the stream ended');
       const slowRes = await slow;
       assert.equal(slowRes.status, 200);
       assert.deepEqual(await slowRes.json(), { slow: true });
