@@ -19,6 +19,7 @@ import { valuesKeys } from './values-doc.ts';
 import { WEBHOOK_OWNED_ENV, parseWebhookConfigText } from '../../webhook/config.ts';
 import { SETTINGS } from '../../sidecar/settings.ts';
 import { WEBHOOK_POD_LABELS } from '../../webhook/inject/decide.ts';
+import { inject } from '../../webhook/inject/inject.ts';
 import { CHART, NEW_CLUSTER, OLD_CLUSTER, RELEASE_NAMESPACE, get, helm, isObj, list, obj, pool, render, templateArgs } from './render.ts';
 import type { Capabilities, Json, K8sObject } from './render.ts';
 
@@ -183,7 +184,9 @@ describe('Kubernetes schemas and pod security', () => {
 
 describe('the webhook Deployment', () => {
   test('two replicas spread over nodes, a PDB, HTTPS probes, the contract env and labels', () => {
-    for (const r of renderings.filter((x) => x.file === 'defaults-values.yaml')) {
+    const defaults = renderings.filter((x) => x.file === 'defaults-values.yaml');
+    assert.equal(defaults.length, Object.keys(CLUSTERS).length, 'the defaults are rendered for every cluster');
+    for (const r of defaults) {
       const d = webhookDeployment(r);
       assert.equal(get(d, 'spec.replicas'), 2);
       const pdb = one(r.objects, 'PodDisruptionBudget', where(r));
@@ -274,11 +277,13 @@ describe("the webhook's config file", () => {
     }
   });
 
-  test("the webhook's own parser accepts every rendered config.yaml", () => {
+  test("the webhook's own parser accepts every rendered config.yaml, and injects with it", () => {
+    const pod = { metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true', 'mcp-warden.dev/apikey-secret': 'keys' } }, spec: { containers: [{ name: 's', image: 'i', ports: [{ name: 'mcp', containerPort: 3000 }] }] } };
     for (const r of renderings) {
       const cm = one(r.objects, 'ConfigMap', where(r));
-      const text = String(obj(cm.data, 'data')['config.yaml']);
-      assert.doesNotThrow(() => parseWebhookConfigText(text, `${where(r)} config.yaml`));
+      const config = parseWebhookConfigText(String(obj(cm.data, 'data')['config.yaml']), `${where(r)} config.yaml`);
+      const out = inject(pod, 'apps', config, { nativeSidecar: true });
+      assert.equal(out.action, 'injected', out.action === 'rejected' ? `${where(r)}: ${out.error.message}` : where(r));
     }
   });
 
