@@ -187,7 +187,8 @@ function crossCheck(s: Settings, issues: ConfigIssue[], opts: LoadOptions): { au
   return { auth, jwtEnabled, apiKeyEnabled };
 }
 
-function deepFreeze<T>(o: T): T {
+/** Freeze an object and everything it holds (config objects are read, never changed). */
+export function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o);
     for (const v of Object.values(o)) deepFreeze(v);

@@ -3,9 +3,10 @@
  * every key checked, unknown keys rejected, every problem reported at once (ConfigError, exit 2).
  * `sidecar.env` keys are sidecar variables checked with the sidecar's own settings table.
  */
+import { deepFreeze } from '../sidecar/config.ts';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../sidecar/errors.ts';
-import { SETTINGS, type Setting } from '../sidecar/settings.ts';
+import { CONFIG_FILE_ENV, SETTINGS, type Setting } from '../sidecar/settings.ts';
 import { WARDEN_VERSION } from './version.ts';
 
 export type NativeSidecarMode = 'auto' | 'true' | 'false';
@@ -65,7 +66,7 @@ export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = deepFreeze({
  * Sidecar variables the webhook itself sets per pod; cluster defaults may not set them.
  * Secret-valued settings are refused too: only Secret names cross the webhook, never values.
  */
-export const WEBHOOK_OWNED_ENV: ReadonlySet<string> = new Set([SETTINGS.upstreamUrl.env, SETTINGS.listenPort.env, SETTINGS.adminPort.env, SETTINGS.apiKeyFile.env, 'MCP_AUTH_CONFIG_FILE']);
+export const WEBHOOK_OWNED_ENV: ReadonlySet<string> = new Set([SETTINGS.upstreamUrl.env, SETTINGS.listenPort.env, SETTINGS.adminPort.env, SETTINGS.apiKeyFile.env, CONFIG_FILE_ENV]);
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -223,12 +224,4 @@ function parseEnv(v: unknown, bad: (p: string, v: unknown, e: string) => void): 
     }
   }
   return out;
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
-  }
-  return o;
 }

@@ -1,3 +1,5 @@
+import type { ConfigIssue } from '../sidecar/errors.ts';
+
 /**
  * The webhook's stable error codes. Callers switch on `code`; the admission edge maps each to an
  * HTTP status or an `allowed: false` answer, and metrics label by it.
@@ -9,20 +11,12 @@ export const WEBHOOK_ERR = {
   POD_UNINJECTABLE: 'ERR_WEBHOOK_POD_UNINJECTABLE',
   /** The AdmissionReview itself is malformed. */
   REVIEW_INVALID: 'ERR_WEBHOOK_REVIEW_INVALID',
-  /** A Kubernetes API call made outside the request path failed (TLS bootstrap, version). */
-  K8S_API: 'ERR_WEBHOOK_K8S_API',
-  /** TLS material could not be loaded or generated. */
-  TLS: 'ERR_WEBHOOK_TLS',
 } as const;
 
 export type WebhookErrorCode = (typeof WEBHOOK_ERR)[keyof typeof WEBHOOK_ERR];
 
 /** One bad input: where (annotation key, config path), the value seen and what was expected. */
-export interface Issue {
-  readonly key: string;
-  readonly value: string;
-  readonly expected: string;
-}
+export type Issue = ConfigIssue;
 
 /** An error with a stable code and, for admission, the status code the API server is told. */
 export class WebhookError extends Error {
@@ -46,5 +40,5 @@ export function quote(v: unknown): string {
 
 /** One message listing every issue, e.g. for `allowed: false` answers. */
 export function formatIssueList(title: string, issues: readonly Issue[]): string {
-  return `${title} (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${issues.map((i) => `${i.key}: got ${i.value}; expected ${i.expected}`).join('; ')}`;
+  return `${title} (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${issues.map((i) => `${i.setting}: got ${i.value}; expected ${i.expected}`).join('; ')}`;
 }

@@ -36,7 +36,7 @@ test('bad values: every key named with its value and expectation', () => {
   for (const [key, value, re] of table) {
     const { issues } = parseAnnotations({ [key]: value }, {});
     assert.equal(issues.length, 1, `${key}=${value}: ${JSON.stringify(issues)}`);
-    assert.equal(issues[0]!.key, key);
+    assert.equal(issues[0]!.setting, key);
     assert.equal(issues[0]!.value, JSON.stringify(value));
     assert.match(issues[0]!.expected, re, key);
   }

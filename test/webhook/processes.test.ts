@@ -5,13 +5,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { generateCaAndCert, serviceDnsNames } from '../../webhook/tls/generate.ts';
 import { admissionReview, httpsCall } from './helpers/review.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-warden-proc-'));
@@ -45,7 +45,6 @@ test('CLI: inject -f deployment.yaml prints YAML with the sidecar in the templat
 });
 
 test('CLI: -f - reads stdin; --native-sidecar=false places a regular container first', async () => {
-  const { readFileSync } = await import('node:fs');
   const r = await run(['bin/mcp-warden.mjs', 'inject', '-f', '-', '--native-sidecar', 'false'], { stdin: readFileSync(DEPLOYMENT, 'utf8') });
   assert.equal(r.code, 0, r.stderr);
   const dep = parseAllDocuments(r.stdout)[0]!.toJS();
@@ -67,15 +66,6 @@ test('CLI: a bad annotation exits 1 naming it; bad usage and config exit 2', asy
   assert.equal(badCfg.code, 2);
   assert.match(badCfg.stderr, /sidecar\.listenPort: got 0/);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('webhook process: bad config exits 2 listing every problem', async () => {
   const cfg = join(tmp, 'webhook-bad.yaml');

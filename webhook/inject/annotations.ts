@@ -156,7 +156,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
   for (const key of Object.keys(annotations)) {
     if (key.startsWith(PREFIX) && !known.has(key)) {
       const near = closest(key, [...known]);
-      issues.push({ key, value: quote(annotations[key]), expected: `a known ${PREFIX} annotation${near ? ` (did you mean ${near}?)` : ' (see the annotations table in the README)'}` });
+      issues.push({ setting: key, value: quote(annotations[key]), expected: `a known ${PREFIX} annotation${near ? ` (did you mean ${near}?)` : ' (see the annotations table in the README)'}` });
     }
   }
   const get = (k: string): string | undefined => {
@@ -169,18 +169,18 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
     if (v === undefined) continue;
     const t = v.trim().toLowerCase();
     if (t === 'true' || t === 'false') inject = t;
-    else issues.push({ key: `${ANNOTATIONS.inject}${where === 'label' ? ' (label)' : ''}`, value: quote(v), expected: '"true" or "false"' });
+    else issues.push({ setting: `${ANNOTATIONS.inject}${where === 'label' ? ' (label)' : ''}`, value: quote(v), expected: '"true" or "false"' });
   }
 
   const container = get(ANNOTATIONS.container);
-  if (container !== undefined && !CONTAINER_NAME.test(container)) issues.push({ key: ANNOTATIONS.container, value: quote(container), expected: 'a container name (DNS label)' });
+  if (container !== undefined && !CONTAINER_NAME.test(container)) issues.push({ setting: ANNOTATIONS.container, value: quote(container), expected: 'a container name (DNS label)' });
 
   let upstreamPort: number | string | undefined;
   const up = get(ANNOTATIONS.upstreamPort)?.trim();
   if (up !== undefined) {
     if (/^\d{1,5}$/.test(up) && Number(up) >= 1 && Number(up) <= 65535) upstreamPort = Number(up);
     else if (IANA_SVC_NAME.test(up)) upstreamPort = up;
-    else issues.push({ key: ANNOTATIONS.upstreamPort, value: quote(up), expected: 'a port number from 1 to 65535 or a port name (IANA_SVC_NAME)' });
+    else issues.push({ setting: ANNOTATIONS.upstreamPort, value: quote(up), expected: 'a port number from 1 to 65535 or a port name (IANA_SVC_NAME)' });
   }
 
   const refOf = (key: string, def: string, what: string): ObjectKeyRef | undefined => {
@@ -188,7 +188,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
     if (v === undefined) return undefined;
     const r = parseRef(v, def, what);
     if (r.ok) return r.ref;
-    issues.push({ key, value: quote(v), expected: r.expected });
+    issues.push({ setting: key, value: quote(v), expected: r.expected });
     return undefined;
   };
   const apiKeySecret = refOf(ANNOTATIONS.apiKeySecret, DEFAULT_APIKEY_SECRET_KEY, 'Secret');
@@ -199,7 +199,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
   const put = (key: string, setting: Setting<unknown>, raw: string, shown = raw) => {
     const parsed = setting.parse(raw);
     if (!parsed.ok) {
-      issues.push({ key, value: quote(shown), expected: setting.expected + (parsed.detail ? ` (${parsed.detail})` : '') });
+      issues.push({ setting: key, value: quote(shown), expected: setting.expected + (parsed.detail ? ` (${parsed.detail})` : '') });
       return;
     }
     env.push([setting.env, setting.format(parsed.value)]);
@@ -213,7 +213,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
     const v = get(key);
     if (v === undefined) continue;
     const perMinute = parseRate(v);
-    if (perMinute === undefined) issues.push({ key, value: quote(v), expected: RATE_EXPECTED });
+    if (perMinute === undefined) issues.push({ setting: key, value: quote(v), expected: RATE_EXPECTED });
     else put(key, setting, String(perMinute), v);
   }
   return { options: { inject, container, upstreamPort, apiKeySecret, configMap, env, envSource }, issues };

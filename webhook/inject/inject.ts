@@ -4,7 +4,8 @@
  * No I/O, no clock, no Kubernetes API: the same input always gives the same patch.
  */
 import type { Operation } from 'fast-json-patch';
-import { loadConfig } from '../../sidecar/config.ts';
+import { loadConfig, type ResolvedAuthMode } from '../../sidecar/config.ts';
+import { CONFIG_FILE_ENV, SETTINGS } from '../../sidecar/settings.ts';
 import { ConfigError } from '../../sidecar/errors.ts';
 import type { WebhookConfig } from '../config.ts';
 import { WEBHOOK_ERR, WebhookError, formatIssueList, quote, type Issue } from '../errors.ts';
@@ -41,7 +42,7 @@ const reject = (issues: Issue[], code: typeof WEBHOOK_ERR.ANNOTATION_INVALID | t
  */
 export function inject(pod: PodLike, namespace: string, config: WebhookConfig, opts: InjectOptions): InjectResult {
   if (!pod || typeof pod !== 'object' || !pod.spec || !Array.isArray(pod.spec.containers)) {
-    return reject([{ key: 'spec.containers', value: quote(pod?.spec?.containers ?? 'unset'), expected: 'a pod spec with a list of containers' }], WEBHOOK_ERR.POD_UNINJECTABLE);
+    return reject([{ setting: 'spec.containers', value: quote(pod?.spec?.containers ?? 'unset'), expected: 'a pod spec with a list of containers' }], WEBHOOK_ERR.POD_UNINJECTABLE);
   }
   const early = skipBeforeAnnotations(pod, namespace, { excludeNamespaces: config.excludeNamespaces, webhookNamespace: opts.webhookNamespace });
   if (early) return { action: 'skipped', reason: early, patch: [], warnings: [] };
@@ -58,25 +59,27 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   const work = structuredClone(pod);
   const rawStatus = annotations[ANNOTATIONS.status];
   const previous = rawStatus === undefined ? undefined : readStatus(rawStatus);
-  if (rawStatus !== undefined && previous === undefined) issues.push({ key: ANNOTATIONS.status, value: quote(rawStatus), expected: 'a status record written by mcp-warden (remove the annotation)' });
+  if (rawStatus !== undefined && previous === undefined) issues.push({ setting: ANNOTATIONS.status, value: quote(rawStatus), expected: 'a status record written by mcp-warden (remove the annotation)' });
   strip(work, previous);
 
   const spec = work.spec;
   const containerName = options.container ?? spec.containers[0]?.name;
   const app = spec.containers.find((c) => c.name === containerName);
   if (!app) {
-    issues.push({ key: ANNOTATIONS.container, value: quote(containerName ?? 'unset'), expected: `the name of a container of the pod (${spec.containers.map((c) => c.name).join(', ') || 'it has none'})` });
+    issues.push({ setting: ANNOTATIONS.container, value: quote(containerName ?? 'unset'), expected: `the name of a container of the pod (${spec.containers.map((c) => c.name).join(', ') || 'it has none'})` });
     return reject(issues);
   }
   const plan = planPorts(spec, app, options.upstreamPort, config.sidecar);
-  if ('key' in plan) issues.push(plan);
+  if ('setting' in plan) issues.push(plan);
 
-  const env = sidecarEnv(options, config, 'key' in plan ? undefined : plan);
-  if (!options.configMap && issues.length === 0) issues.push(...crossCheck(env, options));
-  const volumes = renderVolumes({ ...sidecarSpecBase(options), native: false, env: [], publicPortName: '', adminPortName: '', listenPort: 0, adminPort: 0 });
-  for (const v of volumes) if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ key: `spec.volumes[${v.name}]`, value: 'present', expected: `no volume named "${v.name}" (the name is reserved for mcp-warden)` });
-  if ([...(spec.initContainers ?? []), ...spec.containers].some((c) => c.name === SIDECAR_NAME)) issues.push({ key: 'spec.containers', value: quote(SIDECAR_NAME), expected: 'no container with the reserved sidecar name' });
-  if (issues.length > 0 || 'key' in plan) return reject(issues);
+  const env = sidecarEnv(options, config, 'setting' in plan ? undefined : plan);
+  // The sidecar's own check of the variables it will get; undefined when a ConfigMap may supply more.
+  const checked = !options.configMap && issues.length === 0 ? crossCheck(env, options) : undefined;
+  if (checked) issues.push(...checked.issues);
+  const volumes = renderVolumes(options);
+  for (const v of volumes) if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ setting: `spec.volumes[${v.name}]`, value: 'present', expected: `no volume named "${v.name}" (the name is reserved for mcp-warden)` });
+  if ([...(spec.initContainers ?? []), ...spec.containers].some((c) => c.name === SIDECAR_NAME)) issues.push({ setting: 'spec.containers', value: quote(SIDECAR_NAME), expected: 'no container with the reserved sidecar name' });
+  if (issues.length > 0 || 'setting' in plan) return reject(issues);
 
   // Take over the app port's name, and keep the app's own probes on the app.
   let rewrittenProbes: string[] = [];
@@ -84,7 +87,7 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     app.ports![plan.appPortIndex]!.name = plan.rename.to;
     rewrittenProbes = renameProbePorts(app, plan.rename.from, plan.rename.to);
   }
-  const sidecar = renderSidecar(config, { ...sidecarSpecBase(options), native: opts.nativeSidecar, env, publicPortName: plan.publicPortName, adminPortName: plan.adminPortName, listenPort: plan.listenPort, adminPort: plan.adminPort });
+  const sidecar = renderSidecar(config, { apiKeySecret: options.apiKeySecret, configMap: options.configMap, native: opts.nativeSidecar, env, publicPortName: plan.publicPortName, adminPortName: plan.adminPortName, listenPort: plan.listenPort, adminPort: plan.adminPort });
   if (opts.nativeSidecar) spec.initContainers = [sidecar, ...(spec.initContainers ?? [])];
   else spec.containers = [sidecar, ...spec.containers];
   if (volumes.length > 0) spec.volumes = [...(spec.volumes ?? []), ...volumes];
@@ -111,14 +114,10 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
 
   const warnings = [...plan.warnings];
   if (spec.hostNetwork === true) warnings.push(`mcp-warden: hostNetwork is on: the sidecar's ports ${plan.listenPort} and ${plan.adminPort} are node ports and must be free on every node`);
-  if (!env.some(([k]) => k === 'MCP_AUTH_KEY_FILE' || k === 'MCP_AUTH_JWT_ISSUER') && !options.configMap) {
+  if (checked?.auth === 'none') {
     warnings.push(`mcp-warden: neither ${ANNOTATIONS.apiKeySecret} nor ${ANNOTATIONS.jwtIssuer} is set: the sidecar lets every caller through (rate limits and DLP still apply)`);
   }
   return { action: 'injected', patch: diff(pod, work), object: work, status, warnings };
-}
-
-function sidecarSpecBase(o: AnnotationOptions) {
-  return { apiKeySecret: o.apiKeySecret, configMap: o.configMap };
 }
 
 /**
@@ -128,12 +127,12 @@ function sidecarSpecBase(o: AnnotationOptions) {
 function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan | undefined): Array<readonly [string, string]> {
   const out = new Map<string, string>();
   if (plan) {
-    out.set('MCP_AUTH_UPSTREAM_URL', `http://127.0.0.1:${plan.upstreamPort}`);
-    out.set('MCP_AUTH_LISTEN_PORT', String(plan.listenPort));
-    out.set('MCP_AUTH_ADMIN_PORT', String(plan.adminPort));
+    out.set(SETTINGS.upstreamUrl.env, `http://127.0.0.1:${plan.upstreamPort}`);
+    out.set(SETTINGS.listenPort.env, String(plan.listenPort));
+    out.set(SETTINGS.adminPort.env, String(plan.adminPort));
   }
-  if (o.apiKeySecret) out.set('MCP_AUTH_KEY_FILE', `${APIKEY_DIR}/${APIKEY_FILE}`);
-  if (o.configMap) out.set('MCP_AUTH_CONFIG_FILE', `${CONFIG_DIR}/${CONFIG_FILE}`);
+  if (o.apiKeySecret) out.set(SETTINGS.apiKeyFile.env, `${APIKEY_DIR}/${APIKEY_FILE}`);
+  if (o.configMap) out.set(CONFIG_FILE_ENV, `${CONFIG_DIR}/${CONFIG_FILE}`);
   for (const [k, v] of Object.entries(config.sidecar.env)) out.set(k, v);
   for (const [k, v] of o.env) out.set(k, v);
   return [...out];
@@ -144,24 +143,25 @@ function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan 
  * would refuse to start (JWT without an audience, a burst without a rate) is refused at admission.
  * Only possible without a config file: a mounted ConfigMap may hold the missing settings.
  */
-function crossCheck(env: ReadonlyArray<readonly [string, string]>, o: AnnotationOptions): Issue[] {
+function crossCheck(env: ReadonlyArray<readonly [string, string]>, o: AnnotationOptions): { issues: Issue[]; auth?: ResolvedAuthMode } {
   const vars = Object.fromEntries(env);
   try {
-    loadConfig({
+    const loaded = loadConfig({
       env: vars,
       // The key file is a Secret mounted later: any content parses; only existence is checked.
       readFile: (p) => {
-        if (p === vars.MCP_AUTH_KEY_FILE) return '';
+        if (p === vars[SETTINGS.apiKeyFile.env]) return '';
         throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
       },
     });
-    return [];
+    return { issues: [], auth: loaded.auth };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return err.issues.map((i) => {
+    const issues = err.issues.map((i) => {
       const annotation = o.envSource.get(i.setting) ?? ENV_TO_ANNOTATION.get(i.setting);
       const key = annotation ?? (i.setting in vars ? `sidecar.env.${i.setting} (webhook configuration)` : i.setting);
-      return { key, value: i.value, expected: i.expected.replace(/MCP_AUTH_[A-Z_]+/g, (env) => ENV_TO_ANNOTATION.get(env) ?? env) };
+      return { setting: key, value: i.value, expected: i.expected.replace(/MCP_AUTH_[A-Z_]+/g, (env) => ENV_TO_ANNOTATION.get(env) ?? env) };
     });
+    return { issues };
   }
 }

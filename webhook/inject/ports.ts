@@ -5,7 +5,7 @@
  * existing Services route through the sidecar unchanged. Sidecar port numbers never collide with
  * any port the pod declares.
  */
-import { IANA_SVC_NAME } from './annotations.ts';
+import { ANNOTATIONS, IANA_SVC_NAME } from './annotations.ts';
 import { quote, type Issue } from '../errors.ts';
 import type { Container, PodSpec } from './types.ts';
 
@@ -65,12 +65,12 @@ export function planPorts(spec: PodSpec, container: Container, hint: number | st
   if (typeof hint === 'number') index = ports.findIndex((p) => p.containerPort === hint);
   else if (typeof hint === 'string') {
     index = ports.findIndex((p) => p.name === hint);
-    if (index < 0) return { key: 'mcp-warden.dev/upstream-port', value: quote(hint), expected: `the name of a port of container "${container.name}" (${ports.map((p) => p.name ?? p.containerPort).join(', ') || 'it declares none'})` };
+    if (index < 0) return { setting: ANNOTATIONS.upstreamPort, value: quote(hint), expected: `the name of a port of container "${container.name}" (${ports.map((p) => p.name ?? p.containerPort).join(', ') || 'it declares none'})` };
   } else {
     index = ports.findIndex((p) => p.name === 'mcp');
     if (index < 0) index = ports.findIndex((p) => p.name === 'http');
     if (index < 0 && ports.length > 0) index = 0;
-    if (index < 0) return { key: 'mcp-warden.dev/upstream-port', value: 'unset', expected: `a port number or name: container "${container.name}" declares no ports to take over` };
+    if (index < 0) return { setting: ANNOTATIONS.upstreamPort, value: 'unset', expected: `a port number or name: container "${container.name}" declares no ports to take over` };
   }
   const upstreamPort = index >= 0 ? ports[index]!.containerPort : (hint as number);
 

@@ -50,7 +50,7 @@ export interface SidecarSpec {
 }
 
 /** Volumes the sidecar needs: Secrets and ConfigMaps are mounted as directories (no subPath) so updates reach the files without a restart. */
-export function renderVolumes(s: SidecarSpec): Volume[] {
+export function renderVolumes(s: Pick<SidecarSpec, 'apiKeySecret' | 'configMap'>): Volume[] {
   const out: Volume[] = [];
   if (s.apiKeySecret) out.push({ name: APIKEY_VOLUME, secret: { secretName: s.apiKeySecret.name, items: [{ key: s.apiKeySecret.key, path: APIKEY_FILE }] } });
   if (s.configMap) out.push({ name: CONFIG_VOLUME, configMap: { name: s.configMap.name, items: [{ key: s.configMap.key, path: CONFIG_FILE }] } });
