@@ -20,6 +20,7 @@ import { parseTarget } from './paths.ts';
 import { classifyUpstreamError, createForwarder } from './proxy/forward.ts';
 import { clientResponseHeaders, upstreamRequestHeaders } from './proxy/headers.ts';
 import { readRequestBody } from './proxy/body.ts';
+import { bodyKind } from './proxy/media-type.ts';
 import { authorizationFromRawHeaders } from './auth/jwt-bearer.ts';
 
 export interface SidecarDeps {
@@ -245,7 +246,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       return;
     }
 
-    const isStream = String(head.headers['content-type'] ?? '').toLowerCase().startsWith('text/event-stream');
+    const isStream = bodyKind(head.headers['content-type']) === 'sse';
     if (isStream) {
       metrics.openStreams.inc();
       res.once('close', () => metrics.openStreams.dec());

@@ -1,14 +1,11 @@
 /**
  * Request-body scanning (setting `dlpRequests`): the JSON-RPC body the pipeline already read (within
- * the body cap) is redacted before it is forwarded, so secrets in tool arguments never reach the MCP
- * server. JSON bodies are redacted in JSON mode and stay valid JSON.
+ * the body cap; proxy/body.ts reads only JSON bodies) is redacted before it is forwarded, so secrets
+ * in tool arguments never reach the MCP server. It is redacted in JSON mode and stays valid JSON.
  */
 import type { Redactor } from './redactor.ts';
-import { bodyKind } from './transform.ts';
 
-export function redactRequestBody(redactor: Redactor, body: Buffer, contentType: string | undefined): { body: Buffer; matches: string[] } {
-  const text = body.toString('latin1');
-  const json = bodyKind(contentType) === 'json' || /^\s*[[{]/.test(text);
-  const r = redactor.redactLatin1(text, json);
+export function redactRequestBody(redactor: Redactor, body: Buffer): { body: Buffer; matches: string[] } {
+  const r = redactor.redactLatin1(body.toString('latin1'), true);
   return { body: r.matches.length === 0 ? body : Buffer.from(r.text, 'latin1'), matches: r.matches };
 }

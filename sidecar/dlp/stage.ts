@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.ts';
 import { createRedactor } from './redactor.ts';
 import { redactRequestBody } from './request.ts';
 import { createDlpTransform } from './transform.ts';
+import { hasBody } from '../proxy/media-type.ts';
 
 /** DLP stages: redaction of request bodies (MCP_AUTH_DLP_REQUESTS) and of every response. */
 export function createDlpStages(config: Config, deps: { logger: Logger; metrics: Metrics }): { request?: Stage; response?: Stage } {
@@ -36,12 +37,11 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
       // A body the scanner cannot read must not pass unscanned: compressed, or not JSON (only JSON
       // bodies are read; MCP's JSON-RPC always is).
       const encoding = ctx.headers['content-encoding'];
-      const hasBody = ctx.headers['transfer-encoding'] !== undefined || (ctx.headers['content-length'] ?? '0') !== '0';
-      if ((encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') || (ctx.body === undefined && hasBody)) {
+      if ((encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') || (ctx.body === undefined && hasBody(ctx.headers))) {
         return { status: 415, code: ERR.DLP_BLOCKED, body: { error: 'Unsupported Media Type', message: 'With request scanning on, request bodies must be uncompressed JSON' }, close: true };
       }
       if (ctx.body === undefined) return undefined;
-      const r = redactRequestBody(redactor, ctx.body, ctx.headers['content-type']);
+      const r = redactRequestBody(redactor, ctx.body);
       if (r.matches.length === 0) return undefined;
       for (const rule of r.matches) onMatch(rule);
       if (config.dlpMode === 'block') {

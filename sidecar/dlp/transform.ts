@@ -16,6 +16,7 @@
  * - Block mode: SSE events are replaced one by one; other bodies are held whole (up to the cap)
  *   and replaced by a JSON-RPC error (JSON) or a short text when a rule matches.
  */
+import { bodyKind } from '../proxy/media-type.ts';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Reply, ResponseTransform, UpstreamResponseHead } from '../context.ts';
@@ -42,16 +43,6 @@ export interface DlpTransformOptions {
 
 type Coding = 'gzip' | 'deflate' | 'br';
 const CODINGS: Readonly<Record<string, Coding>> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
-
-export type BodyKind = 'sse' | 'json' | 'text';
-
-/** How a body of this Content-Type is scanned. */
-export function bodyKind(contentType: string | undefined): BodyKind {
-  const mt = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mt === 'text/event-stream') return 'sse';
-  if (mt === 'application/json' || mt.endsWith('+json')) return 'json';
-  return 'text';
-}
 
 function header(head: UpstreamResponseHead, name: string): string | undefined {
   const v = head.headers[name];

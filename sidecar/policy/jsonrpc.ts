@@ -9,6 +9,7 @@
  * client is turned away.
  */
 import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
+import { mediaType } from '../proxy/media-type.ts';
 import { createHash } from 'node:crypto';
 import type { Reply, RpcCall } from '../context.ts';
 import { ERR, type ErrorCode } from '../errors.ts';
@@ -35,21 +36,6 @@ export type ParseResult = { readonly ok: true; readonly calls: ParsedCall[] } | 
 /** A JSON-RPC error object in an HTTP reply. */
 export function rpcErrorReply(status: number, code: ErrorCode, rpcCode: number, message: string, id: RpcCall['id'] = null): Reply {
   return { status, code, body: rpcError(id, rpcCode, message, code) };
-}
-
-/**
- * The media type essence (RFC 9110 8.3.1: type/subtype, case-insensitive, before any parameter)
- * and the charset parameter, if any. Deliberately simple: anything it cannot read is "not JSON".
- */
-export function mediaType(header: string | undefined): { essence: string; charset: string | undefined } {
-  const parts = (header ?? '').split(';');
-  const essence = (parts[0] ?? '').trim().toLowerCase();
-  let charset: string | undefined;
-  for (const p of parts.slice(1)) {
-    const m = /^\s*charset\s*=\s*"?([^";\s]*)"?\s*$/i.exec(p);
-    if (m) charset = (m[1] ?? '').toLowerCase();
-  }
-  return { essence, charset };
 }
 
 const isId = (v: unknown): v is string | number | null => typeof v === 'string' || v === null || (typeof v === 'number' && Number.isFinite(v));

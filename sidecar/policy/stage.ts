@@ -45,15 +45,6 @@ interface Verdict {
   readonly reason?: string;
 }
 
-const header = (ctx: RequestContext, name: string): string | undefined => {
-  const v = ctx.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
-
-/** ctx.rpc as ParsedCall[] when our parser produced it (it carries `kind`), else undefined. */
-const asParsed = (rpc: RequestContext['rpc']): ParsedCall[] | undefined =>
-  rpc !== undefined && rpc.every((c) => 'kind' in c) ? (rpc as ParsedCall[]) : undefined;
-
 const message = (c: ParsedCall): string =>
   c.tool === undefined ? 'Invalid params: tools/call needs params.name, a string' : `Tool ${JSON.stringify(c.tool.slice(0, 200))} is not permitted`;
 
@@ -67,7 +58,7 @@ function refusal(ctx: RequestContext, calls: readonly ParsedCall[], verdicts: re
       const msg = denied ? message(c) : `Batch refused: ${first ? message(first) : 'a call is not permitted'}`;
       return rpcError(c.id, RPC_ERROR.TOOL_FORBIDDEN, msg, ERR.TOOL_FORBIDDEN);
     });
-  const streamable = /text\/event-stream/i.test(header(ctx, 'accept') ?? '');
+  const streamable = /text\/event-stream/i.test(ctx.headers.accept ?? '');
   const body = calls[0]?.batch === true ? errors : errors[0];
   // A batch of notifications only has nobody to answer: 202 as for any accepted notification.
   if (errors.length === 0) return { status: streamable ? 202 : 403, code: ERR.TOOL_FORBIDDEN };
@@ -78,7 +69,7 @@ function refusal(ctx: RequestContext, calls: readonly ParsedCall[], verdicts: re
  * Build the stage. Reads Config once (allowTools, denyTools, sections['tools.groups']).
  *
  * - GET: adds the shape-mode tools/list filter (for event streams) and lets the request on.
- * - POST: parses ctx.body when ctx.rpc was not set by parseJsonRpc, decides
+ * - POST: parses ctx.body (and sets ctx.rpc for the per-tool limit), decides
  *   each tools/call, refuses forbidden ones (nothing reaches the upstream), adds the ids-mode filter
  *   when the body holds tools/list requests, and audits every request/notification in onDone.
  * - other methods (DELETE, OPTIONS): untouched.
@@ -116,19 +107,17 @@ export function createToolPolicyStage(config: PolicySource, deps: ToolPolicyDeps
     if (ctx.method !== 'POST') return undefined;
     const time = now();
 
-    let calls = asParsed(ctx.rpc);
-    if (calls === undefined) {
-      const parsed = parseJsonRpc(ctx.body ?? Buffer.alloc(0), header(ctx, 'content-type'));
-      if (!parsed.ok) {
-        // With no rule to enforce there is nothing a body could smuggle past: let the upstream
-        // answer what it cannot read (a deployment without tool policy keeps plain proxy behaviour).
-        if (policy.open) return undefined;
-        audit(ctx, time, [{ call: undefined, decision: 'deny', reason: parsed.reply.code }]);
-        return parsed.reply;
-      }
-      calls = parsed.calls;
-      ctx.rpc = calls;
+    // This stage is where the body is parsed; ctx.rpc is set for the stages after it.
+    const parsed = parseJsonRpc(ctx.body ?? Buffer.alloc(0), ctx.headers['content-type']);
+    if (!parsed.ok) {
+      // With no rule to enforce there is nothing a body could smuggle past: let the upstream
+      // answer what it cannot read (a deployment without tool policy keeps plain proxy behaviour).
+      if (policy.open) return undefined;
+      audit(ctx, time, [{ call: undefined, decision: 'deny', reason: parsed.reply.code }]);
+      return parsed.reply;
     }
+    const calls = parsed.calls;
+    ctx.rpc = calls;
 
     const verdicts: Verdict[] = [];
     let refused = false;

@@ -22,7 +22,7 @@ import { Transform } from 'node:stream';
 import type { Identity, Reply, ResponseTransform, RpcCall } from '../context.ts';
 import { ERR, WardenError } from '../errors.ts';
 import { SseSplitter, eventData, parseEventLines, replaceEventData } from '../stream/sse.ts';
-import { mediaType } from './jsonrpc.ts';
+import { bodyKind } from '../proxy/media-type.ts';
 import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 import { decideTool, type ToolPolicy } from './tools.ts';
 
@@ -161,12 +161,10 @@ export function createToolsListFilter(policy: ToolPolicy, identity: Identity | u
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`createToolsListFilter: maxBufferBytes must be a whole number >= 1; got ${max}`);
   const keep = (name: string): boolean => decideTool(policy, identity, name) === 'allow';
   return (head): Transform | Reply | undefined => {
-    const ct = head.headers['content-type'];
-    const { essence } = mediaType(Array.isArray(ct) ? ct[0] : ct);
-    const kind = essence === 'text/event-stream' ? 'sse' : essence === 'application/json' ? 'json' : undefined;
+    const kind = bodyKind(head.headers['content-type']);
     // Shape mode reads event streams only: a GET answering JSON is not an MCP message stream, and
     // buffering it whole (it may be large) would buy nothing.
-    if (kind === undefined || (kind === 'json' && opts.ids === undefined)) return undefined;
+    if (kind === 'text' || (kind === 'json' && opts.ids === undefined)) return undefined;
     const enc = head.headers['content-encoding'];
     const encoding = (Array.isArray(enc) ? enc.join(',') : (enc ?? '')).trim().toLowerCase();
     if (encoding !== '' && encoding !== 'identity') {

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { Reply, RequestContext } from '../context.ts';
 import { ERR } from '../errors.ts';
+import { bodyKind, hasBody } from './media-type.ts';
 
 const tooLarge = (max: number): Reply => ({
   status: 413,
@@ -18,23 +19,12 @@ const tooLarge = (max: number): Reply => ({
   close: true,
 });
 
-export function isJsonContentType(ct: string | undefined): boolean {
-  if (ct === undefined) return false;
-  const media = ct.split(';')[0]!.trim().toLowerCase();
-  return media === 'application/json' || media.endsWith('+json');
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const cl = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
-}
-
 export async function readRequestBody(req: IncomingMessage, ctx: RequestContext, max: number): Promise<{ reply?: Reply; stream?: Readable }> {
-  if (!hasBody(req)) return {};
+  if (!hasBody(req.headers)) return {};
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > max) return { reply: tooLarge(max) };
 
-  if (isJsonContentType(req.headers['content-type'])) {
+  if (bodyKind(req.headers['content-type']) === 'json') {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { createRedactor } from '../../../sidecar/dlp/redactor.ts';
 import { redactRequestBody } from '../../../sidecar/dlp/request.ts';
-import { bodyKind, createDlpTransform } from '../../../sidecar/dlp/transform.ts';
+import { createDlpTransform } from '../../../sidecar/dlp/transform.ts';
+import { bodyKind } from '../../../sidecar/proxy/media-type.ts';
 import { chunk, runTransform } from './secrets.ts';
 
 const redactor = createRedactor({ patterns: [] });
@@ -108,10 +109,10 @@ test('onMatch gets the rule name per redaction, never the secret', async () => {
 
 test('request bodies: JSON-RPC arguments redacted, JSON stays valid; clean bodies are the same Buffer', () => {
   const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: `use ${SECRET} please` } } }));
-  const r = redactRequestBody(redactor, body, 'application/json');
+  const r = redactRequestBody(redactor, body);
   assert.deepEqual(r.matches, ['slack-bot-token']);
   const parsed = JSON.parse(r.body.toString()) as { params: { arguments: { message: string } } };
   assert.equal(parsed.params.arguments.message, 'use [REDACTED:slack-bot-token] please');
   const clean = Buffer.from('{"jsonrpc":"2.0","id":2,"method":"ping"}');
-  assert.equal(redactRequestBody(redactor, clean, 'application/json').body, clean);
+  assert.equal(redactRequestBody(redactor, clean).body, clean);
 });

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Identity, Reply, RequestContext } from '../../../sidecar/context.ts';
 import { parseToolGroups } from '../../../sidecar/policy/groups.ts';
-import { parseJsonRpc } from '../../../sidecar/policy/jsonrpc.ts';
 import { createToolPolicyStage, type ToolPolicyDeps } from '../../../sidecar/policy/stage.ts';
 import type { AuditRecord } from '../../../sidecar/policy/audit.ts';
 import { makeContext } from '../../helpers/context.ts';
@@ -155,15 +154,6 @@ test('bad bodies: 415 for non-JSON (a text/plain tools/call cannot slip through)
   assert.equal(open.run(ctxFor('POST', 'plain text', { contentType: 'text/plain' }), 200), undefined);
   assert.equal(open.run(ctxFor('POST', '{"ok":1}'), 200), undefined);
   assert.equal(open.audits.length, 0);
-});
-
-test('uses ctx.rpc when parseJsonRpc already set it (the body is not parsed twice)', () => {
-  const h = harness();
-  const ctx = ctxFor('POST', 'not json at all');
-  const parsed = parseJsonRpc(Buffer.from(JSON.stringify(call(1, 'get-env'))), 'application/json');
-  assert.ok(parsed.ok);
-  ctx.rpc = parsed.calls;
-  assert.equal(h.run(ctx, 0)?.code, 'ERR_TOOL_FORBIDDEN');
 });
 
 test('metric labels stay bounded under a flood of random tool names; configured names keep theirs', () => {
