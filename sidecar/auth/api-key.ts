@@ -17,8 +17,10 @@ import { dirname } from 'node:path';
 
 /** Safe to log: `key:` and the first 12 hex digits of the key's SHA-256. */
 export function keyId(key: string): string {
-  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+  return idOf(createHash('sha256').update(key).digest());
 }
+
+const idOf = (digest: Buffer): string => `key:${digest.toString('hex', 0, 6)}`;
 
 interface KeyEntry {
   readonly digest: Buffer;
@@ -26,7 +28,8 @@ interface KeyEntry {
 }
 
 function entry(key: string): KeyEntry {
-  return { digest: createHash('sha256').update(key).digest(), id: keyId(key) };
+  const digest = createHash('sha256').update(key).digest();
+  return { digest, id: idOf(digest) };
 }
 
 /** Keys in a file: one a line; blank lines and lines starting with '#' are ignored. */

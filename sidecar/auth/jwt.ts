@@ -16,7 +16,7 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.ts';
 import type { Identity, Reply } from '../context.ts';
-import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { SETTINGS } from '../settings.ts';
 import { forbiddenReply, idpUnavailableReply, unauthorizedReply } from './challenge.ts';
 import { parseBearer } from './jwt-bearer.ts';
@@ -62,17 +62,11 @@ export function resolveAlgorithms(config: Pick<Config, 'jwtAlgorithms' | 'jwtSec
   return algs;
 }
 
-function validate(config: Config): void {
-  const issues: ConfigIssue[] = [];
-  if (!config.jwtEnabled) issues.push({ setting: SETTINGS.jwtIssuer.env, value: 'unset', expected: 'an issuer, JWKS URL or secret (JWT is off)' });
-  if (config.jwtAudience === undefined) issues.push({ setting: SETTINGS.jwtAudience.env, value: 'unset', expected: SETTINGS.jwtAudience.expected });
-  if (config.resourceUrl === undefined) issues.push({ setting: SETTINGS.resourceUrl.env, value: 'unset', expected: SETTINGS.resourceUrl.expected });
-  if (issues.length > 0) throw new ConfigError(issues);
-}
-
-/** Build the authenticator. Validates once; never fetches until the first request or warm(). */
+/**
+ * Build the authenticator from a Config that loadConfig checked (issuer or key source, audience,
+ * resource URL, algorithms against the key source). Never fetches until the first request or warm().
+ */
 export function createJwtAuthenticator(config: Config, deps: JwtAuthenticatorDeps = {}): JwtAuthenticator {
-  validate(config);
   const algorithms = resolveAlgorithms(config);
   const now = deps.now ?? Date.now;
   const skew = config.jwtClockSkewSeconds;

@@ -22,8 +22,6 @@
  */
 import type { Config } from '../config.ts';
 import type { Reply, RequestContext, Stage } from '../context.ts';
-import { ConfigError, type ConfigIssue } from '../errors.ts';
-import { SETTINGS } from '../settings.ts';
 import type { Sections } from '../sections.ts';
 import { RATELIMIT, RATELIMIT_POLICY, appendItem, limitItem, policyItem, seconds, tooManyRequests, type LimitLabel } from './headers.ts';
 import { ipKey } from './ip.ts';
@@ -60,25 +58,12 @@ export interface RateLimiter {
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
-function check(c: LimiterConfig, v6: number): void {
-  const issues: ConfigIssue[] = [];
-  const whole = (v: number | undefined, min: number, max: number) => v === undefined || (Number.isSafeInteger(v) && v >= min && v <= max);
-  const want = (key: 'rateLimitPerMinute' | 'rateLimitBurst' | 'rateLimitPerIpPerMinute' | 'rateLimitMaxKeys' | 'maxStreamsPerIdentity', min: number, max: number) => {
-    if (!whole(c[key], min, max)) issues.push({ setting: SETTINGS[key].env, value: String(c[key]), expected: `a whole number from ${min} to ${max}` });
-  };
-  want('rateLimitPerMinute', 1, 10_000_000);
-  want('rateLimitBurst', 1, 10_000_000);
-  want('rateLimitPerIpPerMinute', 1, 10_000_000);
-  want('rateLimitMaxKeys', 1, 1_000_000);
-  want('maxStreamsPerIdentity', 1, 100_000);
-  if (!whole(v6, 1, 128)) issues.push({ setting: 'ipv6PrefixBits', value: String(v6), expected: 'a whole number from 1 to 128' });
-  if (issues.length > 0) throw new ConfigError(issues);
-}
-
-/** Build the rate-limit stages from the configuration; validates once, never reads env or listens. */
+/**
+ * Build the rate-limit stages from the configuration (values loadConfig has already checked against
+ * the settings table); never reads env or listens.
+ */
 export function createRateLimiter(config: LimiterConfig, deps: RateLimiterDeps = {}): RateLimiter {
   const v6 = deps.ipv6PrefixBits ?? 64;
-  check(config, v6);
   const now = deps.now ?? (() => performance.now());
   const onLimited = deps.onLimited;
   const stores: { ip?: MemoryStore; identity?: MemoryStore; tool?: MemoryStore } = {};

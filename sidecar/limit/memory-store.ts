@@ -5,8 +5,8 @@
  * Per entry: 64-bit keyed hash of the key (2 x Int32), the GCRA `tat` (Float64) and an LRU list
  * (prev/next Int32) = 24 bytes; plus an open-addressing index (linear probing, load <= 1/2) of
  * one Int32 per slot. Total: `storeBytes(maxKeys)` = 24 * maxKeys + 4 * nextPow2(2 * maxKeys):
- * 3.45 MB for the default 100,000 keys, 374 MB for the maximum 10,000,000 (more than the chart's
- * default 256 Mi container limit: raise one with the other).
+ * 3.45 MB for the default 100,000 keys, 32.4 MB for the maximum MCP_AUTH_RATE_LIMIT_MAX_KEYS of
+ * 1,000,000 (about 97 MB for the three limits, within the chart's default 256 Mi limit).
  *
  * Eviction never hands out a fresh full bucket early:
  * - an entry is evicted only when its bucket is full by now (`tat <= now`), and then forgetting
@@ -23,7 +23,8 @@ import { isFull, takeToken, type BucketPolicy, type TakeResult } from './token-b
 
 /** How many entries from the LRU tail are checked for a full bucket before using the overflow. */
 const EVICTION_SCAN = 8;
-const MAX_KEYS = 10_000_000;
+/** The settings table's maximum for MCP_AUTH_RATE_LIMIT_MAX_KEYS. */
+const MAX_KEYS = 1_000_000;
 
 export interface MemoryStoreOptions {
   /** Capacity in keys (MCP_AUTH_RATE_LIMIT_MAX_KEYS). */

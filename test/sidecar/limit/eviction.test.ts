@@ -106,5 +106,5 @@ test('keys rotated while the table is full of busy buckets share one overflow bu
 });
 
 test('maxKeys is validated', () => {
-  assert.throws(() => createMemoryStore({ maxKeys: 0 }), /maxKeys: got 0; expected a whole number from 1 to 10000000/);
+  assert.throws(() => createMemoryStore({ maxKeys: 0 }), /maxKeys: got 0; expected a whole number from 1 to 1000000/);
 });
