@@ -1,9 +1,9 @@
 /**
  * IP address text: parse, normalise, and the per-IP rate-limit key.
  *
- * IPv4 is parsed here (strict dotted quad, as inet_pton: no leading zeros, no shorthand), because
- * it runs on every request and net.isIPv4 costs a few hundred ns; IPv6 validation is Node's
- * (net.isIPv6). Either way one address gets one canonical text, so `2001:DB8:0::1`, `2001:db8::1`
+ * IPv4 is parsed here (strict dotted quad, as inet_pton: no leading zeros, no shorthand) because
+ * the trusted-proxy matcher needs its 32-bit value, which net.isIPv4 does not give; IPv6 validation
+ * is Node's (net.isIPv6). Either way one address gets one canonical text, so `2001:DB8:0::1`, `2001:db8::1`
  * and, for IPv4, `::ffff:192.0.2.1` and `192.0.2.1` each give the same key.
  */
 import { isIPv6 } from 'node:net';

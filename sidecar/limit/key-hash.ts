@@ -6,8 +6,10 @@
  * result makes accidental collisions negligible (about n^2 / 2^65: 3e-8 at a million keys); a
  * collision only makes two keys share one bucket, which is stricter, never looser.
  *
- * Plain 32-bit arithmetic: about 10x faster than crypto.hash('sha256') on short keys, which
- * matters on a per-request path. Keys are hashed as UTF-16 code units, two per 32-bit word.
+ * Plain 32-bit arithmetic rather than node:crypto, on a per-request path: a HMAC-SHA-256 would
+ * allocate a Hash object per request. The round is written out three times on purpose: its state is
+ * four locals, and a shared round function would need an array or object per call. Keys are
+ * hashed as UTF-16 code units, two per 32-bit word.
  */
 import { randomBytes } from 'node:crypto';
 
