@@ -3,20 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
-export { freePort, waitForPort as waitListening } from '../test/helpers/ports.ts';
+export { freePort, stopChild as stop, waitForPort as waitListening } from '../test/helpers/ports.ts';
 
 export function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-export async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await done;
-  clearTimeout(t);
-}
 
 /** Peak resident set size of a process (Linux VmHWM), in MiB. */
 export function peakRssMiB(pid: number): number {

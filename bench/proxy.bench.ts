@@ -1,5 +1,6 @@
 /**
- * Proxy overhead: requests/s and latency p50/p99 direct to a small upstream, through the sidecar
+ * Proxy overhead: requests/s and latency p50/p99 direct to a small upstream, through a minimal
+ * undici proxy (the floor for any Node proxy here: bench/minimal-proxy.mjs), through the sidecar
  * with API-key auth on, and through nginx as a plain reverse proxy when nginx is installed
  * (`apt-get install nginx-light`), one worker each; plus the sidecar's peak RSS. Each target is
  * measured twice, interleaved, and the better run kept, because load generator, proxy and upstream
@@ -36,6 +37,11 @@ async function startSidecar(nodeFlags: string[] = []) {
 }
 const { child: sidecar, port: sidecarPort } = await startSidecar();
 
+// Baseline: what any Node proxy built on undici costs here, before the sidecar's own work.
+const minimalPort = await freePort();
+const minimal = start(process.execPath, [join(root, 'bench', 'minimal-proxy.mjs'), String(minimalPort), `http://127.0.0.1:${upstreamPort}`]);
+await waitListening(minimalPort, minimal);
+
 let nginx: ReturnType<typeof start> | undefined;
 let nginxPort = 0;
 let nginxNote = '';
@@ -59,6 +65,7 @@ http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fas
 
 const targets: [string, string, Record<string, string>][] = [
   ['direct', `http://127.0.0.1:${upstreamPort}/mcp`, {}],
+  ['minimal undici proxy', `http://127.0.0.1:${minimalPort}/mcp`, {}],
   ['sidecar (API key)', `http://127.0.0.1:${sidecarPort}/mcp`, { 'x-api-key': KEY }],
   ...(nginx ? [['nginx (plain proxy)', `http://127.0.0.1:${nginxPort}/mcp`, {}] as [string, string, Record<string, string>]] : []),
 ];
@@ -82,6 +89,7 @@ const rows = targets.map(([name]) => {
   return [name, m.rps.toFixed(0), `${m.p50} / ${m.p99}`, `${f.p50.toFixed(3)} / ${f.p99.toFixed(3)}`, name === 'direct' ? '-' : `${(f.p50 - d.p50).toFixed(3)}`, m.errors + m.non2xx + f.errors];
 });
 console.log(table(['target', 'max req/s (32 conns)', 'p50 / p99 ms at max', 'p50 / p99 ms at 1,000 req/s', 'added p50 ms at 1,000 req/s', 'errors'], rows));
+console.log(`\nsidecar throughput = ${((max.get('sidecar (API key)')!.rps / max.get('minimal undici proxy')!.rps) * 100).toFixed(0)}% of the minimal undici proxy`);
 if (nginx) {
   const ratio = max.get('sidecar (API key)')!.rps / max.get('nginx (plain proxy)')!.rps;
   console.log(`\nsidecar throughput = ${(ratio * 100).toFixed(0)}% of nginx (one worker each)`);
@@ -97,5 +105,6 @@ console.log(`sidecar peak RSS with --max-semi-space-size=4: ${peakRssMiB(capped.
 await stop(capped);
 
 await stop(sidecar);
+await stop(minimal);
 if (nginx) await stop(nginx);
 await stop(upstream);

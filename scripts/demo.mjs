@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createServer, connect } from 'node:net';
+import { freePort, waitForPort } from '../test/helpers/ports.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,36 +12,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const everything = join(dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-const listening = async (port, child, what) => {
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
-    const ok = await new Promise((r) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), r(true)));
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} did not listen on ${port}`);
-};
-
 const key = randomBytes(24).toString('base64url');
 const mcpPort = await freePort();
-const port = Number(process.env.DEMO_PORT ?? (await freePort()));
+const port = await freePort();
 const adminPort = await freePort();
 
 const upstream = spawn(process.execPath, [everything, 'streamableHttp'], { env: { ...process.env, PORT: String(mcpPort) }, stdio: ['ignore', 'ignore', 'inherit'] });
-await listening(mcpPort, upstream, 'server-everything');
+await waitForPort(mcpPort, upstream);
 const sidecar = spawn(process.execPath, [join(root, 'dist', 'sidecar.mjs')], {
   env: {
     ...process.env,
@@ -54,7 +31,7 @@ const sidecar = spawn(process.execPath, [join(root, 'dist', 'sidecar.mjs')], {
   },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
-await listening(port, sidecar, 'the sidecar');
+await waitForPort(port, sidecar);
 
 const url = `http://127.0.0.1:${port}/mcp`;
 console.log(`

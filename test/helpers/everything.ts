@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { freePort, waitForPort } from './ports.ts';
+import { freePort, stopChild, waitForPort } from './ports.ts';
 
 const require = createRequire(import.meta.url);
 const ENTRY = join(dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
@@ -28,13 +28,6 @@ export async function startEverything(transport: 'streamableHttp' | 'sse' = 'str
     url: `http://127.0.0.1:${port}`,
     port,
     output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop: () => stopChild(child),
   };
 }

@@ -1,4 +1,4 @@
-/** Loopback ports for child processes that only take a fixed port (server-everything, benches). */
+/** Loopback ports and child processes for tests, benches and the demo (server-everything takes only a fixed port). */
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 
@@ -31,4 +31,14 @@ export async function waitForPort(port: number, child?: ChildProcess, deadlineMs
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`nothing listened on ${port} within ${deadlineMs} ms`);
+}
+
+/** Stop a child process: SIGTERM, then SIGKILL if it has not exited within 3 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(t);
 }
