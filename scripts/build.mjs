@@ -20,12 +20,6 @@ let failed = false;
 for (const [name, { entry, budget }] of Object.entries(ENTRIES)) {
   if (only.length > 0 && !only.includes(name)) continue;
   const outfile = join(root, 'dist', `${name}.mjs`);
-  try {
-    statSync(join(root, entry));
-  } catch {
-    console.log(`build: ${entry} does not exist yet, skipping ${name}`);
-    continue;
-  }
   await build({
     entryPoints: [join(root, entry)],
     outfile,

@@ -12,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { generateCaAndCert, serviceDnsNames } from '../../webhook/tls/generate.ts';
 import { admissionReview, httpsCall } from './helpers/review.ts';
 import { freePort } from '../helpers/ports.ts';
+import { isolatedBundle } from '../helpers/bundle.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-warden-proc-'));
@@ -42,6 +43,15 @@ test('CLI: inject -f deployment.yaml prints YAML with the sidecar in the templat
   assert.equal(sidecarOf(docs[0]).restartPolicy, 'Always');
   assert.equal(docs[1].kind, 'Service');
   assert.match(r.stderr, /warning: .*targetPort is the number 3000/);
+});
+
+test('CLI bundle: dist/cli.mjs alone in an empty folder injects like the checkout CLI', async () => {
+  const cli = isolatedBundle('cli');
+  const r = await run([cli, 'inject', '-f', DEPLOYMENT]);
+  assert.equal(r.code, 0, r.stderr);
+  const checkout = await run(['bin/mcp-warden.mjs', 'inject', '-f', DEPLOYMENT]);
+  assert.equal(r.stdout, checkout.stdout);
+  assert.ok(sidecarOf(parseAllDocuments(r.stdout)[0]!.toJS()));
 });
 
 test('CLI: -f - reads stdin; --native-sidecar=false places a regular container first', async () => {
