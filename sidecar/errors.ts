@@ -22,9 +22,13 @@ export const ERR = {
   UPSTREAM_UNAVAILABLE: 'ERR_UPSTREAM_UNAVAILABLE',
   UPSTREAM_TIMEOUT: 'ERR_UPSTREAM_TIMEOUT',
   DRAINING: 'ERR_DRAINING',
+  INTERNAL: 'ERR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ERR)[keyof typeof ERR];
+
+/** Codes counted as authentication failures (metric mcp_warden_auth_failures_total{reason}). */
+export const AUTH_FAILURE_CODES: ReadonlySet<string> = new Set([ERR.AUTH_MISSING, ERR.AUTH_INVALID_KEY, ERR.AUTH_INVALID_TOKEN, ERR.AUTH_INSUFFICIENT_SCOPE, ERR.AUTH_IDP_UNAVAILABLE]);
 
 /** One bad setting: which one, the value seen (secrets masked) and what was expected. */
 export interface ConfigIssue {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.ts';
 import { createRequestContext, type Reply, type RequestContext } from './context.ts';
-import { ERR } from './errors.ts';
+import { AUTH_FAILURE_CODES, ERR } from './errors.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createAdminServer } from './admin.ts';
@@ -147,9 +147,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       status = reply.status;
       code = reply.code;
       recordResponse(status, ctx.method, (performance.now() - startedAt) / 1000);
-      if (reply.code === ERR.AUTH_INVALID_KEY || reply.code === ERR.AUTH_INVALID_TOKEN || reply.code === ERR.AUTH_MISSING || reply.code === ERR.AUTH_INSUFFICIENT_SCOPE || reply.code === ERR.AUTH_IDP_UNAVAILABLE) {
-        metrics.authFailures.inc({ reason: reply.code });
-      }
+      if (AUTH_FAILURE_CODES.has(reply.code)) metrics.authFailures.inc({ reason: reply.code });
       writeReply(req, res, reply, ctx.responseHeaders);
     };
 
@@ -178,7 +176,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
       });
     } catch (err) {
       log.error({ err }, 'request handling failed');
-      if (!res.headersSent) answer({ status: 500, code: ERR.BAD_REQUEST, body: { error: 'Internal Server Error', message: 'The sidecar failed to handle the request' } });
+      if (!res.headersSent) answer({ status: 500, code: ERR.INTERNAL, body: { error: 'Internal Server Error', message: 'The sidecar failed to handle the request' } });
       else res.destroy();
     }
   }
