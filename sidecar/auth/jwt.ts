@@ -2,7 +2,7 @@
  * JWT bearer authentication: `Authorization: Bearer <jwt>` -> Identity, or the Reply that refuses.
  *
  *   parse header -> shape and header checks -> cache? -> jwtVerify (pinned algs, iss, aud, exp,
- *   nbf with skew) -> Identity -> groups (any one) and scopes (all)
+ *   nbf with skew) -> iat not in the future (with skew) -> Identity -> groups (any one) and scopes (all)
  *
  * Decisions, each a documented choice:
  * - Algorithms default to RS256, PS256, ES256, EdDSA, or HS256 with a shared secret; symmetric
@@ -117,6 +117,9 @@ export function createJwtAuthenticator(config: Config, deps: JwtAuthenticatorDep
       return err instanceof IdpUnavailableError ? err : reasonOf(err);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '' || typeof payload.exp !== 'number') return 'missing_claim';
+    // jose checks iat only against a maximum token age; a token issued in the future is as wrong as
+    // one not yet valid (RFC 7519 4.1.6), so the skew bounds iat as it bounds exp and nbf.
+    if (typeof payload.iat === 'number' && payload.iat > now() / 1000 + skew) return 'not_yet_valid';
     return identityOf({ ...payload, iss: typeof payload.iss === 'string' ? payload.iss : '', sub: payload.sub, exp: payload.exp }, config.jwtGroupsClaim);
   }
 

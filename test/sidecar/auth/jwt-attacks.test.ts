@@ -124,6 +124,14 @@ test('nbf within the clock skew is accepted', async () => {
   assert.equal((await auth.authenticate(`Bearer ${good({}, { nbf: NOW + 59, sub: 'skew-nbf' })}`)).ok, true);
 });
 
+test('iat a year in the future', () => refused(`Bearer ${good({}, { iat: NOW + 365 * 86_400, sub: 'iat-year' })}`, 'not_yet_valid'));
+
+test('iat beyond the clock skew (60 s)', () => refused(`Bearer ${good({}, { iat: NOW + 61, sub: 'iat-61' })}`, 'not_yet_valid'));
+
+test('iat within the clock skew is accepted', async () => {
+  assert.equal((await auth.authenticate(`Bearer ${good({}, { iat: NOW + 59, sub: 'skew-iat' })}`)).ok, true);
+});
+
 test('wrong iss', () => refused(`Bearer ${good({}, { iss: 'https://evil.example.test/realms/mcp' })}`, 'bad_issuer'));
 
 test('iss differing only by a trailing slash', () => refused(`Bearer ${good({}, { iss: `${ISSUER}/` })}`, 'bad_issuer'));
