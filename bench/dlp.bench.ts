@@ -42,14 +42,14 @@ function buildStream(): string {
 async function runTransform(body: Buffer): Promise<{ ms: number; out: number }> {
   const redactor = createRedactor({ patterns: [] });
   const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' })({ status: 200, headers: { 'content-type': 'text/event-stream' } }, undefined as never);
-  if (!t || !('pipe' in t)) throw new Error('expected a stream');
+  if (!t || 'status' in t) throw new Error('expected a body rewriter');
   const chunks: Buffer[] = [];
   for (let o = 0; o < body.length; o += CHUNK) chunks.push(body.subarray(o, o + CHUNK));
   let out = 0;
   const start = performance.now();
   await pipeline(
     Readable.from(chunks),
-    t,
+    t.stream(),
     new Writable({
       write(c: Buffer, _e, cb) {
         out += c.length;

@@ -1,12 +1,14 @@
 /**
  * The admin listener: /livez (the process serves), /readyz (503 once draining, so Kubernetes stops
- * sending traffic before the drain ends) and /metrics (Prometheus text format). It runs on its own
- * port so probes and scrapes never pass through authentication or rate limits.
+ * sending traffic before the drain ends, and while every upstream connection for ordinary requests
+ * is in use, so a Service sends new requests to a replica that can take them) and /metrics
+ * (Prometheus text format). It runs on its own port so probes and scrapes never pass through
+ * authentication or rate limits.
  */
 import { createServer, type Server } from 'node:http';
 import type { Metrics } from './metrics.ts';
 
-export function createAdminServer(deps: { metrics: Metrics; isDraining: () => boolean }): Server {
+export function createAdminServer(deps: { metrics: Metrics; isDraining: () => boolean; upstreamSaturated: () => boolean }): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -17,6 +19,7 @@ export function createAdminServer(deps: { metrics: Metrics; isDraining: () => bo
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       if (deps.isDraining()) res.writeHead(503, { 'content-type': 'text/plain' }).end('draining\n');
+      else if (deps.upstreamSaturated()) res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream connections exhausted\n');
       else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/metrics') {
       deps.metrics.registry.metrics().then(

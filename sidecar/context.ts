@@ -61,12 +61,24 @@ export interface UpstreamResponseHead {
 }
 
 /**
- * A response transform: given the upstream's status and headers, returns a Transform stream that the
- * body is piped through (bytes in, bytes out), or undefined to leave the body alone. Transforms run
- * in the order they were added. A transform that cannot handle the body safely (e.g. an unknown
- * Content-Encoding under DLP) returns a Reply instead, and the upstream body is discarded unsent.
+ * How a response stage rewrites a body, in two forms that give the same bytes: `stream()` for a body
+ * relayed as it arrives (bytes in, bytes out), `whole()` for a small body the edge holds complete
+ * (one write, a Content-Length). Both fail with a WardenError (its status and code become the
+ * client's answer when nothing has been sent yet).
  */
-export type ResponseTransform = (head: UpstreamResponseHead, ctx: RequestContext) => Transform | Reply | undefined;
+export interface BodyRewriter {
+  stream(): Transform;
+  whole(body: Buffer): Buffer;
+}
+
+/**
+ * A response stage: given the upstream's status and headers (which it may change: drop
+ * Content-Length, redact a value), returns a BodyRewriter for the body, undefined to leave the body
+ * alone, or a Reply that refuses the response (an unknown Content-Encoding under DLP, a stream over
+ * the caller's limit); the upstream body is then discarded unsent. Stages run in the order they were
+ * added.
+ */
+export type ResponseStage = (head: UpstreamResponseHead, ctx: RequestContext) => BodyRewriter | Reply | undefined;
 
 export interface RequestContext {
   /** Monotonic start time (performance.now()). */
@@ -92,8 +104,10 @@ export interface RequestContext {
   readonly addHeaders: Record<string, string>;
   /** Headers for the client's response whatever it is (RateLimit fields); a Reply's own headers win. */
   readonly responseHeaders: Record<string, string>;
-  /** Transforms for the response body, in order. */
-  readonly responseTransforms: ResponseTransform[];
+  /** Set by the pipeline for exempt health paths (auth, limits and policy skipped; DLP still on). */
+  exempt: boolean;
+  /** Stages for the upstream's response, in order. */
+  readonly responseStages: ResponseStage[];
   /** Called once the response is finished or the client went away (stream slots, audit). */
   readonly onDone: Array<(outcome: { status: number; aborted: boolean }) => void>;
   /** Extra fields for this request's log line (never secrets). */
@@ -111,11 +125,12 @@ export function createRequestContext(init: Pick<RequestContext, 'startedAt' | 'm
     identity: undefined,
     body: undefined,
     rpc: undefined,
+    exempt: false,
     ...init,
     dropHeaders: new Set(),
     addHeaders: {},
     responseHeaders: {},
-    responseTransforms: [],
+    responseStages: [],
     onDone: [],
     logFields: {},
   };

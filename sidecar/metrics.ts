@@ -21,7 +21,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     }),
     authFailures: new Counter({ name: 'mcp_warden_auth_failures_total', help: 'Refused authentications, by reason (error code).', labelNames: ['reason'] as const, registers: [registry] }),
     jwtFailures: new Counter({ name: 'mcp_warden_jwt_failures_total', help: 'Rejected JWTs, by reason.', labelNames: ['reason'] as const, registers: [registry] }),
-    upstreamErrors: new Counter({ name: 'mcp_warden_upstream_errors_total', help: 'Upstream failures, by kind (refused, reset, timeout).', labelNames: ['kind'] as const, registers: [registry] }),
+    upstreamErrors: new Counter({ name: 'mcp_warden_upstream_errors_total', help: 'Upstream failures, by kind (refused, reset, timeout, busy: a lane at its connection cap).', labelNames: ['kind'] as const, registers: [registry] }),
     rateLimited: new Counter({ name: 'mcp_warden_rate_limited_total', help: 'Requests refused with 429, by limit (identity, ip, tool, streams).', labelNames: ['limit'] as const, registers: [registry] }),
     toolCalls: new Counter({ name: 'mcp_warden_tool_calls_total', help: 'tools/call requests, by tool and decision.', labelNames: ['tool', 'decision'] as const, registers: [registry] }),
     redactions: new Counter({ name: 'mcp_warden_dlp_redactions_total', help: 'DLP matches, by rule and direction.', labelNames: ['rule', 'direction'] as const, registers: [registry] }),
@@ -32,3 +32,25 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+const statusClass = (s: number): string => `${Math.floor(s / 100)}xx`;
+
+/**
+ * Count and time a response. prom-client hashes a label object on every call; its bound children
+ * do not, so they are kept per (status class, method). Both are bounded: five classes, and the
+ * methods Node's parser accepts.
+ */
+export function createResponseRecorder(metrics: Metrics): (status: number, method: string, seconds: number) => void {
+  const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  return (status, method, seconds) => {
+    const cls = statusClass(status);
+    const key = `${cls} ${method}`;
+    let c = children.get(key);
+    if (c === undefined) {
+      c = { count: metrics.requests.labels(cls, method), time: metrics.duration.labels(cls) };
+      children.set(key, c);
+    }
+    c.count.inc();
+    c.time.observe(seconds);
+  };
+}

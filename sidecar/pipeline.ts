@@ -2,8 +2,10 @@
  * The request pipeline, assembled once from the configuration:
  *
  *   metadata (RFC 9728, no auth) -> exempt? -> origin -> per-IP limit -> authenticate
- *   -> per-identity limit -> stream slots | read body | -> request DLP -> tool policy -> per-tool limit
- *   -> (forward) -> response transforms: tools/list filter, then DLP redaction
+ *   -> per-identity limit | read body | -> request DLP -> tool policy -> per-tool limit -> stream cap
+ *   -> (forward) -> response stages: stream slot, tools/list filter, then DLP redaction
+ *
+ * Exempt requests go straight to the body, and of the later stages only response DLP applies.
  *
  * `run` covers everything up to the body, `runAfterBody` what needs the body. Each stage is built by
  * its own module from the config; stages that are off are simply not in the list.
@@ -62,7 +64,6 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
   const log = deps.logger;
   const isExempt = createExemptMatcher(config.exemptPaths);
   const allowedOrigins = new Set(config.allowedOrigins);
-  const exempt = new WeakSet<RequestContext>();
 
   let keys: KeyStore | undefined;
   if (config.apiKeyEnabled) {
@@ -99,7 +100,6 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     },
     auth,
     limits.identityStage,
-    limits.streams?.stage,
   ]);
   const policy = createToolPolicyStage(config, {
     onToolCall: (tool, decision) => deps.metrics.toolCalls.inc({ tool, decision }),
@@ -107,9 +107,12 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
   });
   const dlp = createDlpStages(config, { logger: log, metrics: deps.metrics });
   // Request DLP first, so audit and the upstream see the same (redacted) arguments; tool policy
-  // before the per-tool limit, so refused calls spend no tokens; response DLP last, so it scans
-  // what the client will get after the tools/list filter.
-  const after: Stage[] = present([dlp.request, policy, limits.toolStage, dlp.response]);
+  // before the per-tool limit, so refused calls spend no tokens; the stream cap once the body says
+  // whether this is a subscriptions/listen; response DLP last, so it scans what the client will get
+  // after the tools/list filter.
+  const after: Stage[] = present([dlp.request, policy, limits.toolStage, limits.streams?.stage, dlp.response]);
+  // Exempt requests skip auth, limits and policy, but their responses are scanned like any other.
+  const afterExempt: Stage[] = present([dlp.response]);
 
   return {
     async run(ctx) {
@@ -119,15 +122,14 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
         if (meta) return meta;
       }
       if (isExempt(ctx.method, ctx.path)) {
-        exempt.add(ctx);
+        ctx.exempt = true;
         ctx.logFields.exempt = true;
         return undefined;
       }
       return runStages(before, ctx);
     },
     async runAfterBody(ctx) {
-      if (exempt.has(ctx)) return undefined;
-      return runStages(after, ctx);
+      return runStages(ctx.exempt ? afterExempt : after, ctx);
     },
     clientIp: (req) => clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusted),
     forwardedFor: (req) => {

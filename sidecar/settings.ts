@@ -208,7 +208,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const SETTINGS = {
   // ---- the data path ----
   upstreamUrl: url({ env: 'MCP_AUTH_UPSTREAM_URL', file: 'upstream.url', required: true, pathless: true, doc: 'The MCP container, e.g. http://127.0.0.1:3000.' }),
-  upstreamTimeoutMs: int({ env: 'MCP_AUTH_UPSTREAM_TIMEOUT_MS', file: 'upstream.timeoutMs', default: 30_000, min: 1, max: 3_600_000, unit: 'milliseconds', doc: "Wait for the upstream's response headers; 504 after." }),
+  upstreamTimeoutMs: int({ env: 'MCP_AUTH_UPSTREAM_TIMEOUT_MS', file: 'upstream.timeoutMs', default: 30_000, min: 1, max: 3_600_000, unit: 'milliseconds', doc: "Wait for the upstream's response headers, for every request but tool calls; 504 after." }),
+  upstreamToolTimeoutMs: int({ env: 'MCP_AUTH_UPSTREAM_TOOL_TIMEOUT_MS', file: 'upstream.toolTimeoutMs', default: 900_000, min: 1, max: 86_400_000, unit: 'milliseconds', doc: 'Wait for the response headers of a POST holding a tools/call; servers in JSON response mode send them only when the tool is done. 504 after.' }),
+  upstreamMaxRequests: int({ env: 'MCP_AUTH_UPSTREAM_MAX_REQUESTS', file: 'upstream.maxRequests', default: 256, min: 1, max: 65_536, unit: 'requests', doc: 'Ordinary requests in flight to the upstream at once; more get 503 with Retry-After at once, and /readyz fails while full.' }),
+  upstreamMaxStreams: int({ env: 'MCP_AUTH_UPSTREAM_MAX_STREAMS', file: 'upstream.maxStreams', default: 1024, min: 1, max: 65_536, unit: 'streams', doc: 'Long-lived streams (GET streams, subscriptions/listen) open to the upstream at once, counted apart so they never starve ordinary requests; more get 503.' }),
   listenHost: text({ env: 'MCP_AUTH_LISTEN_HOST', file: 'listen.host', default: '0.0.0.0', expected: 'an IP address or host name', pattern: /^[A-Za-z0-9.:\-[\]]+$/, doc: 'Public listen address.' }),
   listenPort: port({ env: 'MCP_AUTH_LISTEN_PORT', file: 'listen.port', default: 8080, doc: 'Public listen port.' }),
   adminHost: text({ env: 'MCP_AUTH_ADMIN_HOST', file: 'admin.host', default: '0.0.0.0', expected: 'an IP address or host name', pattern: /^[A-Za-z0-9.:\-[\]]+$/, doc: 'Admin listen address (/livez, /readyz, /metrics): probes and scrapes reach it on the pod IP.' }),

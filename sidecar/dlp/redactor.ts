@@ -5,7 +5,10 @@
 import type { DlpPattern } from './patterns.ts';
 import { analyzeRegex } from './regex-safety.ts';
 import { DEFAULT_RULES, type DlpRule } from './rules.ts';
-import { AnchorIndex, CONTEXT, StreamScanner, StringSink, type CompiledRule } from './scanner.ts';
+import { JsonView } from './json-view.ts';
+import { AnchorIndex, CONTEXT, SMALL_HOLD, StreamScanner, StringSink, type CompiledRule, type TextPipe } from './scanner.ts';
+
+const HIDING_ESCAPE = /\\[u/]/;
 
 export interface RedactResult {
   readonly text: string;
@@ -22,8 +25,8 @@ export interface Redactor {
   redact(text: string, opts?: { json?: boolean }): RedactResult;
   /** Redact a whole latin1 text (one char per byte). */
   redactLatin1(text: string, json: boolean, onMatch?: (rule: string) => void): RedactResult;
-  /** A chunk-safe scanner over latin1 text. */
-  stream(json: boolean, onMatch?: (rule: string) => void): StreamScanner;
+  /** A chunk-safe scanner over latin1 text; in JSON mode it reads strings decoded (json-view.ts). */
+  stream(json: boolean, onMatch?: (rule: string) => void): TextPipe;
   /** False when no rule can match the latin1 text (a cheap prefilter). */
   mayMatch(text: string): boolean;
 }
@@ -64,13 +67,14 @@ function bytewise(source: string): string {
   return out;
 }
 
-function compile(name: string, regex: string, flags: string, replace: string, anchors: readonly string[], anchorOffset: number, maxLength: number): CompiledRule {
+function compile(name: string, regex: string, flags: string, replace: string, anchors: readonly string[], anchorOffset: number, maxLength: number, lead?: string): CompiledRule {
   const sticky = anchors.length > 0;
   return Object.freeze({
     name,
     re: new RegExp(regex, flags + (sticky ? 'y' : 'g')),
     anchors,
     anchorOffset,
+    lead: lead === undefined ? undefined : new RegExp(`^${lead}$`),
     maxLength,
     replace: toLatin1(replace),
     replaceInString: toLatin1(JSON.stringify(replace).slice(1, -1)),
@@ -83,7 +87,7 @@ function compile(name: string, regex: string, flags: string, replace: string, an
  * which checked their safety at config load; the check is timed, so it runs once, there.
  */
 export function createRedactor(opts: RedactorOptions): Redactor {
-  const rules: CompiledRule[] = (opts.rules ?? DEFAULT_RULES).map((r) => compile(r.name, r.regex, r.flags, r.replace, r.anchors, r.anchorOffset, r.maxLength));
+  const rules: CompiledRule[] = (opts.rules ?? DEFAULT_RULES).map((r) => compile(r.name, r.regex, r.flags, r.replace, r.anchors, r.anchorOffset, r.maxLength, r.lead));
   for (const p of opts.patterns) {
     const src = bytewise(p.regex);
     const a = analyzeRegex(src, 'u');
@@ -91,17 +95,22 @@ export function createRedactor(opts: RedactorOptions): Redactor {
     const anchors = a.literalPrefix.length >= 3 ? [a.literalPrefix] : [];
     rules.push(compile(p.name, src, 'u', p.replace, anchors, 0, a.maxLength));
   }
-  const decideAt = Math.max(...rules.map((r) => r.maxLength)) + CONTEXT;
   const always = opts.onMatch ?? (() => {});
   const index = new AnchorIndex(rules);
+  // The most a run leaves held: a possible match (its anchor up to anchorOffset in, then its
+  // longest length and the context), or an anchor still arriving. A push may add half again before
+  // the next run, and a small hold is always rescanned (scanner.ts).
+  const decideAt = Math.max(...rules.map((r) => r.maxLength + r.anchorOffset)) + CONTEXT + index.longestAnchor;
   const anyAnchor = new RegExp(index.re.source);
   const fullScan = rules.some((r) => r.anchors.length === 0);
 
-  const stream = (json: boolean, onMatch?: (rule: string) => void): StreamScanner =>
-    new StreamScanner(rules, index, json, decideAt, (rule) => {
+  const stream = (json: boolean, onMatch?: (rule: string) => void): TextPipe => {
+    const scanner = new StreamScanner(rules, index, json, (rule) => {
       always(rule);
       onMatch?.(rule);
     });
+    return json ? new JsonView(scanner) : scanner;
+  };
 
   const redactLatin1 = (text: string, json: boolean, onMatch?: (rule: string) => void): RedactResult => {
     const matches: string[] = [];
@@ -116,11 +125,12 @@ export function createRedactor(opts: RedactorOptions): Redactor {
   };
 
   return Object.freeze({
-    holdBack: 2 * decideAt,
+    holdBack: 2 * decideAt + SMALL_HOLD,
     ruleNames: Object.freeze(rules.map((r) => r.name)),
     redactLatin1,
     stream,
-    mayMatch: (text: string) => fullScan || anyAnchor.test(text),
+    // A JSON escape (`\u0041KIA`, `hooks.slack.com\/`) can hide an anchor from the literal search.
+    mayMatch: (text: string) => fullScan || anyAnchor.test(text) || HIDING_ESCAPE.test(text),
     redact(text: string, o?: { json?: boolean }): RedactResult {
       const json = o?.json ?? /^\s*[[{]/.test(text);
       const r = redactLatin1(toLatin1(text), json);

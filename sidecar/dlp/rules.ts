@@ -28,6 +28,11 @@ export interface DlpRule {
   readonly anchors: readonly string[];
   /** How far after the match start an anchor can begin (0: the match starts with the anchor). */
   readonly anchorOffset: number;
+  /**
+   * With anchorOffset > 0: a character class (regex source) holding every character a match can
+   * have before its anchor. Lets a stream release text that cannot lead up to a future anchor.
+   */
+  readonly lead?: string;
   /** The longest possible match, in characters. */
   readonly maxLength: number;
   /** Where the regex comes from. */
@@ -42,8 +47,8 @@ const GITLEAKS = 'gitleaks config/gitleaks.toml';
  */
 const WB = '(?:(?<![A-Za-z0-9_])|(?<=\\\\[nrt]))';
 
-function rule(name: string, regex: string, anchors: readonly string[], maxLength: number, source: string, extra: { flags?: string; anchorOffset?: number; replace?: string } = {}): DlpRule {
-  return Object.freeze({ name, regex, flags: extra.flags ?? '', replace: extra.replace ?? `[REDACTED:${name}]`, anchors: Object.freeze([...anchors]), anchorOffset: extra.anchorOffset ?? 0, maxLength, source });
+function rule(name: string, regex: string, anchors: readonly string[], maxLength: number, source: string, extra: { flags?: string; anchorOffset?: number; lead?: string; replace?: string } = {}): DlpRule {
+  return Object.freeze({ name, regex, flags: extra.flags ?? '', replace: extra.replace ?? `[REDACTED:${name}]`, anchors: Object.freeze([...anchors]), anchorOffset: extra.anchorOffset ?? 0, ...(extra.lead === undefined ? {} : { lead: extra.lead }), maxLength, source });
 }
 
 /** The default rules, in priority order (when two match at the same place, the longer wins, then the earlier rule). */
@@ -80,5 +85,5 @@ export const DEFAULT_RULES: readonly DlpRule[] = Object.freeze([
   // Email addresses (RFC 5321 4.5.3.1: local part at most 64 octets, labels at most 63). Own rule,
   // ASCII only; the `@` anchor sits at most 64 characters after the start. The local part starts
   // where its run of characters starts (the lookbehind), so each `@` costs one full attempt.
-  rule('email', '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])', ['@'], 602, 'RFC 5321 section 4.5.3.1', { anchorOffset: 64 }),
+  rule('email', '(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])', ['@'], 602, 'RFC 5321 section 4.5.3.1', { anchorOffset: 64, lead: '[A-Za-z0-9._%+-]' }),
 ]);

@@ -4,9 +4,17 @@
  *
  * Semantics (the same for a whole text and for every split of it into chunks): from the resume
  * position, take the leftmost match over all rules (ties: the longer, then the earlier rule),
- * replace it, resume after it. A match starting at s is decided once the buffer reaches
- * s + longest match + CONTEXT: every quantifier is bounded, so no later byte can change it. Text
- * before the earliest undecided start is emitted; the rest (at most `holdBack` chars) waits.
+ * replace it, resume after it. Text before the earliest undecided start is emitted; the rest waits.
+ * Whether rule r can still match at a start s is decided as soon as one of these holds:
+ * - the buffer reaches s + r's longest match + CONTEXT: every quantifier is bounded, so no later
+ *   byte can change it;
+ * - no anchor of r lies where a match at s would need one (within anchorOffset of s): none in the
+ *   buffer, and the buffer's tail (at most the anchor's length, plus the rule's lead characters for
+ *   rules whose anchor is not at the start, such as an email's local part before the `@`) cannot
+ *   be the beginning of one.
+ * So text with no anchor in it leaves at once but for a few characters at its end, and only a
+ * possible secret is held until it is decided (at most `holdBack` chars; rules without anchors,
+ * custom ones, hold their longest match plus CONTEXT).
  *
  * Speed: one pass of a single regex made of every rule's literal anchors lists where anchors occur;
  * a rule is only run there, as a sticky regex at the anchor (or at the few starts before it that
@@ -29,6 +37,8 @@ export interface CompiledRule {
   readonly re: RegExp;
   readonly anchors: readonly string[];
   readonly anchorOffset: number;
+  /** For anchorOffset > 0: the characters a match can hold before its anchor (else any). */
+  readonly lead: RegExp | undefined;
   readonly maxLength: number;
   /** The replacement as latin1 (UTF-8 bytes), plain. */
   readonly replace: string;
@@ -47,13 +57,22 @@ export interface Sink {
   replace(consumed: number, text: string): void;
 }
 
+/** Text in (latin1, one char per byte), scanned text out to a sink: a scanner, or a stage around one. */
+export interface TextPipe {
+  push(text: string, sink: Sink): void;
+  end(sink: Sink): void;
+}
+
 /** A sink that builds a string. */
 export class StringSink implements Sink {
   out = '';
+  /** Whether anything was replaced (else `out` equals the input). */
+  replaced = false;
   copy(text: string): void {
     this.out += text;
   }
   replace(_consumed: number, text: string): void {
+    this.replaced = true;
     this.out += text;
   }
 }
@@ -74,6 +93,11 @@ export class AnchorIndex {
   readonly prefixes: ReadonlyMap<string, readonly number[]>;
   /** Per rule: which anchor ids it uses. */
   readonly ruleMask: readonly Uint8Array[];
+  /** Per anchor id: the rules that use it. */
+  readonly rulesOf: readonly (readonly number[])[];
+  /** Every proper, non-empty prefix of an anchor (a buffer ending in one may be cut mid-anchor). */
+  readonly partials: ReadonlySet<string>;
+  readonly longestAnchor: number;
   readonly size: number;
 
   constructor(rules: readonly CompiledRule[]) {
@@ -87,13 +111,19 @@ export class AnchorIndex {
       for (const a of r.anchors) m[id.get(a)!] = 1;
       return m;
     });
+    this.rulesOf = anchors.map((_, i) => rules.flatMap((_r, ri) => (this.ruleMask[ri]![i] === 1 ? [ri] : [])));
+    this.partials = new Set(anchors.flatMap((a) => Array.from({ length: a.length - 1 }, (_, k) => a.slice(0, k + 1))));
+    this.longestAnchor = anchors[0]?.length ?? 0;
   }
 }
 
-export class StreamScanner {
+/** Held text up to which every push rescans; above it, a rescan waits for half as much again. */
+export const SMALL_HOLD = 128;
+
+export class StreamScanner implements TextPipe {
   readonly #rules: readonly CompiledRule[];
   readonly #json: boolean;
-  readonly #decideAt: number;
+  readonly #maxOffset: number;
   readonly #onMatch: (rule: string) => void;
   #buf = '';
   #bufStart = 0;
@@ -111,36 +141,92 @@ export class StreamScanner {
   #hitPos: number[] = [];
   #hitId: number[] = [];
   #cursor: number[] = [];
+  /** Buffer end at the last run: a large hold is rescanned only after it grew by half. */
+  #ranAt = 0;
 
-  constructor(rules: readonly CompiledRule[], index: AnchorIndex, json: boolean, decideAt: number, onMatch: (rule: string) => void) {
+  constructor(rules: readonly CompiledRule[], index: AnchorIndex, json: boolean, onMatch: (rule: string) => void) {
     this.#rules = rules;
     this.#index = index;
     this.#json = json;
-    this.#decideAt = decideAt;
     this.#onMatch = onMatch;
+    this.#maxOffset = Math.max(0, ...rules.map((r) => r.anchorOffset));
   }
 
   /** Feed latin1 text; what is now safe to emit goes to the sink. */
   push(text: string, sink: Sink): void {
     this.#buf += text;
     const bufEnd = this.#bufStart + this.#buf.length;
-    // Run only once at least decideAt chars are decidable: each run rescans the held text, so this
-    // keeps the cost per input char constant (and bounds the hold-back by 2 * decideAt).
-    if (bufEnd - this.#decideAt - this.#pos < this.#decideAt) return;
-    this.#run(bufEnd - this.#decideAt, sink);
+    // Each run rescans the held text: a small hold is rescanned on every push (so text leaves as
+    // soon as it is decided), a large one (a possible token being decided) only after it grew by
+    // half, which keeps the cost per input char constant.
+    const held = bufEnd - this.#pos;
+    if (held > SMALL_HOLD && bufEnd - this.#ranAt < held / 2) return;
+    this.#run(false, sink);
   }
 
   /** End of input: everything left, scanned. */
   end(sink: Sink): void {
-    this.#run(this.#bufStart + this.#buf.length, sink);
+    this.#run(true, sink);
   }
 
-  #run(safe: number, sink: Sink): void {
+  /**
+   * The earliest start not yet decided (see the module comment); every start before it is final.
+   * Uses the anchor occurrences #collectHits found from the resume position on.
+   */
+  #safePoint(): number {
+    const bufEnd = this.#bufStart + this.#buf.length;
+    const index = this.#index;
+    let safe = bufEnd;
+    const rules = this.#rules;
+    // Rules without anchors: only length decides.
+    for (const r of rules) if (r.anchors.length === 0) safe = Math.min(safe, bufEnd - r.maxLength - CONTEXT + 1);
+    // An anchor already in the buffer: its rule's starts around it wait for the rule's longest match.
+    const found = new Uint8Array(rules.length);
+    const pos = this.#hitPos;
+    const ids = this.#hitId;
+    for (let k = 0; k < pos.length; k++) {
+      const a = pos[k]!;
+      if (a - this.#maxOffset >= safe) break;
+      for (const ri of index.rulesOf[ids[k]!]!) {
+        if (found[ri] === 1) continue;
+        const r = rules[ri]!;
+        const undecidedFrom = bufEnd - r.maxLength - CONTEXT + 1;
+        if (a < undecidedFrom) continue;
+        found[ri] = 1;
+        safe = Math.min(safe, Math.max(a - r.anchorOffset, undecidedFrom));
+      }
+    }
+    // An anchor that may still be completing at the end of the buffer, or not begun yet.
+    const buf = this.#buf;
+    let tail = buf.length;
+    for (let k = Math.min(index.longestAnchor - 1, buf.length); k >= 1; k--) {
+      if (index.partials.has(buf.slice(buf.length - k))) {
+        tail = buf.length - k;
+        break;
+      }
+    }
+    let start = this.#bufStart + tail;
+    for (const r of rules) {
+      if (r.anchors.length === 0 || r.anchorOffset === 0) continue;
+      // The match may start up to anchorOffset before its anchor, over its lead characters only.
+      let t = tail;
+      while (t > 0 && tail - t < r.anchorOffset && (r.lead === undefined || r.lead.test(buf[t - 1]!))) t--;
+      start = Math.min(start, this.#bufStart + t);
+    }
+    return Math.max(this.#pos, Math.min(safe, start));
+  }
+
+  #run(final: boolean, sink: Sink): void {
     this.#cache = new Array(this.#rules.length);
     this.#cacheFrom = new Array(this.#rules.length);
     this.#collectHits();
+    const bufEnd = this.#bufStart + this.#buf.length;
+    this.#ranAt = bufEnd;
+    // Starts up to `limit` are decided: at the end of input all are.
+    const safe = final ? bufEnd : this.#safePoint();
+    const limit = final ? bufEnd : safe - 1;
     for (;;) {
-      const m = this.#next(this.#pos, safe);
+      const m = this.#next(this.#pos, limit);
       if (!m) break;
       const rule = this.#rules[m.rule]!;
       if (m.s > this.#pos) sink.copy(this.#slice(this.#pos, m.s));

@@ -15,13 +15,7 @@ import { ERR, WardenError } from '../errors.ts';
 import { SseSplitter, eventData, parseEventLines, replaceEventData, type SseLine } from '../stream/sse.ts';
 import { blockedRpcError } from './block.ts';
 import type { Redactor } from './redactor.ts';
-import type { Sink } from './scanner.ts';
-
-/** Latin1 text in (one char per byte), scanned text out to a sink. */
-export interface TextPipe {
-  push(text: string, sink: Sink): void;
-  end(sink: Sink): void;
-}
+import type { Sink, TextPipe } from './scanner.ts';
 
 const JSONISH = /^\s*[[{]/;
 

@@ -27,7 +27,7 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
   if (config.dlpMode !== 'off') {
     const transform = createDlpTransform({ redactor, mode: config.dlpMode, direction: 'response', onMatch: counted('response') });
     stages.response = (ctx) => {
-      ctx.responseTransforms.push(transform);
+      ctx.responseStages.push(transform);
       return undefined;
     };
   }

@@ -1,7 +1,8 @@
 /**
- * The DLP response stage: createDlpTransform(opts) returns a ResponseTransform that, given the
- * upstream's head, picks how to read the body and returns a Transform (bytes in, bytes out) or a
- * Reply when the body cannot be scanned safely.
+ * The DLP response stage: createDlpTransform(opts) returns a ResponseStage that, given the
+ * upstream's head, redacts its header values, picks how to read the body and returns a
+ * BodyRewriter (streamed or whole, the same bytes either way) or a Reply when the body cannot be
+ * scanned safely.
  *
  * - By Content-Type: `text/event-stream` is redacted per event (sse.ts); JSON (`application/json`,
  *   `+json`) in JSON mode so it stays valid; everything else, binary included, as bytes (latin1).
@@ -19,12 +20,12 @@
 import { bodyKind } from '../proxy/media-type.ts';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
-import type { Reply, ResponseTransform, UpstreamResponseHead } from '../context.ts';
+import type { BodyRewriter, Reply, ResponseStage, UpstreamResponseHead } from '../context.ts';
 import { ERR, WardenError } from '../errors.ts';
 import { blockedRpcError, blockedText } from './block.ts';
 import type { Redactor } from './redactor.ts';
-import type { Sink } from './scanner.ts';
-import { createSsePipe, type TextPipe } from './sse.ts';
+import { StringSink, type Sink, type TextPipe } from './scanner.ts';
+import { createSsePipe } from './sse.ts';
 
 /** Default cap on a decoded (decompressed) body, and on what block mode holds: 32 MiB. */
 export const DEFAULT_MAX_DECODED_BYTES = 32 * 1024 * 1024;
@@ -49,26 +50,76 @@ function header(head: UpstreamResponseHead, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-export function createDlpTransform(opts: DlpTransformOptions): ResponseTransform {
+/** Response headers DLP leaves alone: framing and protocol-opaque values (see the README, "DLP"). */
+export const UNSCANNED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'date', 'last-modified', 'etag', 'mcp-session-id', 'mcp-protocol-version']);
+
+/**
+ * Redact secrets in response header values (a `Location` with a key in its query, a custom header
+ * carrying a token), as plain text. Returns the rules that matched; the values are changed in place.
+ */
+export function redactResponseHeaders(headers: Record<string, string | string[]>, redactor: Redactor, onMatch: (rule: string) => void): string[] {
+  const matches: string[] = [];
+  const hit = (rule: string): void => {
+    matches.push(rule);
+    onMatch(rule);
+  };
+  for (const [name, value] of Object.entries(headers)) {
+    if (UNSCANNED_RESPONSE_HEADERS.has(name)) continue;
+    if (typeof value === 'string') {
+      if (redactor.mayMatch(value)) headers[name] = redactor.redactLatin1(value, false, hit).text;
+    } else if (Array.isArray(value)) {
+      headers[name] = value.map((v) => (redactor.mayMatch(v) ? redactor.redactLatin1(v, false, hit).text : v));
+    }
+  }
+  return matches;
+}
+
+export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
   const { redactor, mode } = opts;
   const onMatch = opts.onMatch ?? (() => {});
   const maxDecoded = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
   const maxEvent = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  return (head: UpstreamResponseHead): Transform | Reply => {
+  return (head: UpstreamResponseHead): BodyRewriter | Reply => {
     const codings = (header(head, 'content-encoding') ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
     const coding = codings.length === 1 ? CODINGS[codings[0]!] : undefined;
     if (codings.length > 1 || (codings.length === 1 && !coding)) {
       return { status: 502, code: ERR.DLP_BLOCKED, body: { error: 'Bad Gateway', message: `The upstream response uses Content-Encoding "${codings.join(', ')}", which the DLP stage cannot scan` } };
     }
+    const inHeaders = redactResponseHeaders(head.headers, redactor, onMatch);
+    if (inHeaders.length > 0 && mode === 'block') {
+      return { status: 502, code: ERR.DLP_BLOCKED, body: { error: 'Bad Gateway', message: `Response blocked by DLP rule(s) in its headers: ${[...new Set(inHeaders)].join(', ')}` } };
+    }
     for (const h of ['content-length', 'etag', 'content-md5']) delete head.headers[h];
     if (coding) delete head.headers['content-encoding'];
     const kind = bodyKind(header(head, 'content-type'));
-    let pipe: TextPipe;
-    if (kind === 'sse') pipe = createSsePipe(redactor, mode, onMatch, maxEvent);
-    else if (mode === 'block') pipe = holdWhole(redactor, kind === 'json', onMatch, maxDecoded);
-    else pipe = redactor.stream(kind === 'json', onMatch);
-    return new DlpStream(pipe, coding, maxDecoded);
+    const pipe = (): TextPipe => {
+      if (kind === 'sse') return createSsePipe(redactor, mode, onMatch, maxEvent);
+      if (mode === 'block') return holdWhole(redactor, kind === 'json', onMatch, maxDecoded);
+      return redactor.stream(kind === 'json', onMatch);
+    };
+    return {
+      stream: () => new DlpStream(pipe(), coding, maxDecoded),
+      whole: (body) => {
+        const decoded = coding && body.length > 0 ? decodeWhole(coding, body, maxDecoded) : body;
+        const sink = new StringSink();
+        const p = pipe();
+        p.push(decoded.toString('latin1'), sink);
+        p.end(sink);
+        return sink.replaced ? Buffer.from(sink.out, 'latin1') : decoded;
+      },
+    };
   };
+}
+
+/** Decode a whole compressed body within the cap, as DlpStream does chunk by chunk. */
+function decodeWhole(coding: Coding, body: Buffer, cap: number): Buffer {
+  const opts = { maxOutputLength: cap };
+  try {
+    return coding === 'gzip' ? zlib.gunzipSync(body, opts) : coding === 'deflate' ? zlib.inflateSync(body, opts) : zlib.brotliDecompressSync(body, opts);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new WardenError(ERR.DLP_BLOCKED, 502, `Decoded response larger than ${cap} bytes`);
+    throw new WardenError(ERR.DLP_BLOCKED, 502, `Cannot decode the upstream response: ${(err as Error).message}`);
+  }
 }
 
 /** Block mode for non-SSE bodies: hold the body (up to the cap), then pass it or replace it. */

@@ -1,16 +1,20 @@
 /**
- * Concurrent open SSE streams per identity (MCP_AUTH_MAX_STREAMS_PER_IDENTITY): a counter per key
- * with acquire/release. A long-lived GET stream holds a connection and an upstream socket for
+ * Concurrent open long-lived streams per identity (MCP_AUTH_MAX_STREAMS_PER_IDENTITY): a counter per
+ * key with acquire/release. A long-lived stream holds a connection and an upstream socket for
  * minutes, so a token bucket (a rate) cannot bound it; a concurrency count does.
  *
- * A stream is a GET whose Accept names text/event-stream: the MCP Streamable HTTP transport's
- * server-to-client stream and the legacy `GET /sse`. POSTs answered with SSE carry one request's
- * response and end with it; the request rate limits cover them.
+ * What counts is what the upstream answers: an event stream in response to a GET or to a
+ * 2026-07-28 `subscriptions/listen` (proxy/lanes.ts), whatever the request's Accept said. The slot
+ * is taken when the response head arrives (a stream over the limit is refused with 429 and never
+ * reaches the client); a request that would open one while the caller is already at the limit is
+ * refused before it reaches the upstream. POSTs answered with SSE carry one request's response and
+ * end with it; the request rate limits cover them.
  *
  * Memory: one Map entry per key with at least one open stream, deleted at zero, so it is bounded
  * by the number of open connections.
  */
 import type { Reply, RequestContext, Stage } from '../context.ts';
+import { isLongLivedResponse, opensLongLivedStream } from '../proxy/lanes.ts';
 import { RATELIMIT, RATELIMIT_POLICY, appendItem, tooManyRequests, type LimitLabel } from './headers.ts';
 
 /**
@@ -27,18 +31,12 @@ export interface StreamLimiter {
   /** Open streams in total. */
   readonly total: number;
   /**
-   * The pipeline stage: for stream-opening requests, acquire a slot keyed by `keyOf(ctx)` and
-   * release it from ctx.onDone (called once when the response ends or the client goes away), or
-   * answer 429 with limit `streams`.
+   * The pipeline stage (after the body is parsed): for requests that may open a long-lived stream,
+   * refuse at once when the caller is at its limit, else add a response stage that takes a slot
+   * keyed by `keyOf(ctx)` when the upstream answers with a stream (429 with limit `streams` when
+   * none is left) and releases it from ctx.onDone (once, when the response ends or the client goes).
    */
   readonly stage: Stage;
-}
-
-/** Whether a request opens a long-lived SSE stream. */
-export function opensStream(ctx: Pick<RequestContext, 'method' | 'headers'>): boolean {
-  if (ctx.method !== 'GET') return false;
-  const accept = ctx.headers.accept;
-  return accept !== undefined && accept.toLowerCase().includes('text/event-stream');
 }
 
 export function createStreamLimiter(opts: { max: number; keyOf: (ctx: RequestContext) => string; onLimited?: (limit: LimitLabel) => void }): StreamLimiter {
@@ -65,18 +63,25 @@ export function createStreamLimiter(opts: { max: number; keyOf: (ctx: RequestCon
     };
   }
 
+  const refuse = (): Reply => {
+    onLimited?.('streams');
+    return tooManyRequests('streams', policy, `"streams";r=0`, STREAM_RETRY_AFTER_S);
+  };
+
   const stage: Stage = (ctx): Reply | undefined => {
-    if (!opensStream(ctx)) return undefined;
+    if (!opensLongLivedStream(ctx)) return undefined;
     const key = keyOf(ctx);
-    const release = acquire(key);
-    if (release === undefined) {
-      onLimited?.('streams');
-      return tooManyRequests('streams', policy, `"streams";r=0`, STREAM_RETRY_AFTER_S);
-    }
-    ctx.onDone.push(() => release());
-    const h = ctx.responseHeaders;
-    appendItem(h, RATELIMIT_POLICY, policy);
-    appendItem(h, RATELIMIT, `"streams";r=${max - (counts.get(key) ?? 0)}`);
+    if ((counts.get(key) ?? 0) >= max) return refuse();
+    ctx.responseStages.push((head) => {
+      if (!isLongLivedResponse(ctx, head)) return undefined;
+      const release = acquire(key);
+      if (release === undefined) return refuse();
+      ctx.onDone.push(release);
+      const h = ctx.responseHeaders;
+      appendItem(h, RATELIMIT_POLICY, policy);
+      appendItem(h, RATELIMIT, `"streams";r=${max - (counts.get(key) ?? 0)}`);
+      return undefined;
+    });
     return undefined;
   };
 

@@ -20,6 +20,7 @@
  */
 import type { Identity, Reply, RequestContext, Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
+import { hasBody } from '../proxy/media-type.ts';
 import { auditRecord, type AuditRecord } from './audit.ts';
 import { parseJsonRpc, type ParsedCall } from './jsonrpc.ts';
 import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
@@ -74,7 +75,7 @@ function refusal(ctx: RequestContext, calls: readonly ParsedCall[], verdicts: re
  *   when the body holds tools/list requests, and audits every request/notification in onDone.
  * - other methods (DELETE, OPTIONS): untouched.
  *
- * Once any rule restricts tools (an allow list, a deny list or a group rule), every POST must be
+ * Once any rule restricts tools (an allow list, a deny list or a group rule), every body must be
  * JSON-RPC in `application/json`: anything else is refused (415, or 400 with -32700/-32600) before
  * it reaches the upstream, because a body the sidecar cannot read is a body it cannot judge. With
  * no rule at all such bodies are passed on (and not audited: they hold no JSON-RPC request).
@@ -101,10 +102,12 @@ export function createToolPolicyStage(config: PolicySource, deps: ToolPolicyDeps
 
   return (ctx) => {
     if (ctx.method === 'GET') {
-      if (!policy.open) ctx.responseTransforms.push(createToolsListFilter(policy, ctx.identity, filterOpts));
+      if (!policy.open) ctx.responseStages.push(createToolsListFilter(policy, ctx.identity, filterOpts));
       return undefined;
     }
-    if (ctx.method !== 'POST') return undefined;
+    // Every body is judged whatever the method carrying it: a tools/call in a PUT is still a call.
+    // (The edge refuses bodies on methods that take none, GET included.)
+    if (ctx.method !== 'POST' && ctx.body === undefined && !hasBody(ctx.headers)) return undefined;
     const time = now();
 
     // This stage is where the body is parsed; ctx.rpc is set for the stages after it.
@@ -141,7 +144,7 @@ export function createToolPolicyStage(config: PolicySource, deps: ToolPolicyDeps
     }
     audit(ctx, time, verdicts);
     const listIds = calls.filter((c) => c.kind === 'request' && c.method === 'tools/list').map((c) => c.id);
-    if (listIds.length > 0 && !policy.open) ctx.responseTransforms.push(createToolsListFilter(policy, ctx.identity, { ...filterOpts, ids: listIds }));
+    if (listIds.length > 0 && !policy.open) ctx.responseStages.push(createToolsListFilter(policy, ctx.identity, { ...filterOpts, ids: listIds }));
     return undefined;
   };
 }

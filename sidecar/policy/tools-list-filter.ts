@@ -19,7 +19,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { Transform } from 'node:stream';
-import type { Identity, Reply, ResponseTransform, RpcCall } from '../context.ts';
+import type { BodyRewriter, Identity, Reply, ResponseStage, RpcCall } from '../context.ts';
 import { ERR, WardenError } from '../errors.ts';
 import { SseSplitter, eventData, parseEventLines, replaceEventData } from '../stream/sse.ts';
 import { bodyKind } from '../proxy/media-type.ts';
@@ -83,9 +83,18 @@ class Matcher {
 /** Whether a JSON text could be a JSON-RPC message (skip JSON.parse on `endpoint` events and pings). */
 const looksJson = (s: string): boolean => /^\s*[[{]/.test(s);
 
-function sseTransform(matcher: Matcher, max: number): Transform {
-  const splitter = new SseSplitter();
-  const rewriteEvent = (raw: string): Buffer => {
+/** The SSE form: events rewritten one by one as they complete. */
+class SseFilter {
+  readonly #matcher: Matcher;
+  readonly #max: number;
+  readonly #splitter = new SseSplitter();
+  #passing = false;
+  constructor(matcher: Matcher, max: number) {
+    this.#matcher = matcher;
+    this.#max = max;
+  }
+
+  #event(raw: string): Buffer {
     const original = Buffer.from(raw, 'latin1');
     if (!raw.includes('data')) return original;
     const lines = parseEventLines(original.toString('utf8'));
@@ -97,70 +106,108 @@ function sseTransform(matcher: Matcher, max: number): Transform {
     } catch {
       return original;
     }
-    const out = matcher.rewrite(doc);
+    const out = this.#matcher.rewrite(doc);
     return out === undefined ? original : Buffer.from(replaceEventData(lines, JSON.stringify(out)), 'utf8');
-  };
-  let passing = false;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (passing) return cb(null, chunk);
-      const parts = splitter.push(chunk.toString('latin1')).map(rewriteEvent);
-      if (matcher.done) {
-        passing = true;
-        parts.push(Buffer.from(splitter.rest(), 'latin1'));
-      } else if (splitter.pending > max) {
-        return cb(new WardenError(ERR.UPSTREAM_UNAVAILABLE, 502, `an SSE event over ${max} bytes cannot be filtered`));
-      }
-      cb(null, parts.length === 1 ? parts[0] : Buffer.concat(parts));
-    },
-    flush(cb) {
-      // An unterminated last event is discarded by conforming clients (WHATWG HTML 9.2.6), but a
-      // lax one might dispatch it: filter it like any other.
-      const rest = splitter.rest();
-      cb(null, rest === '' ? undefined : passing ? Buffer.from(rest, 'latin1') : rewriteEvent(rest));
-    },
-  });
+  }
+
+  push(chunk: Buffer): Buffer {
+    if (this.#passing) return chunk;
+    const parts = this.#splitter.push(chunk.toString('latin1')).map((raw) => this.#event(raw));
+    if (this.#matcher.done) {
+      this.#passing = true;
+      parts.push(Buffer.from(this.#splitter.rest(), 'latin1'));
+    } else if (this.#splitter.pending > this.#max) {
+      throw new WardenError(ERR.UPSTREAM_UNAVAILABLE, 502, `an SSE event over ${this.#max} bytes cannot be filtered`);
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  end(): Buffer {
+    // An unterminated last event is discarded by conforming clients (WHATWG HTML 9.2.6), but a
+    // lax one might dispatch it: filter it like any other.
+    const rest = this.#splitter.rest();
+    return rest === '' ? Buffer.alloc(0) : this.#passing ? Buffer.from(rest, 'latin1') : this.#event(rest);
+  }
 }
 
-function jsonTransform(matcher: Matcher, ids: readonly RpcCall['id'][] | undefined, max: number): Transform {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      size += chunk.length;
-      if (size > max) return cb(new WardenError(ERR.UPSTREAM_UNAVAILABLE, 502, `a JSON response over ${max} bytes cannot be filtered`));
-      chunks.push(chunk);
-      cb();
+function sseRewriter(matcher: () => Matcher, max: number): BodyRewriter {
+  return {
+    stream() {
+      const f = new SseFilter(matcher(), max);
+      return new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          try {
+            cb(null, f.push(chunk));
+          } catch (err) {
+            cb(err as Error);
+          }
+        },
+        flush(cb) {
+          const rest = f.end();
+          cb(null, rest.length === 0 ? undefined : rest);
+        },
+      });
     },
-    flush(cb) {
-      const body = Buffer.concat(chunks);
-      const decoder = new StringDecoder('utf8');
-      let doc: unknown;
-      try {
-        doc = JSON.parse(decoder.end(body));
-      } catch {
-        // Fail closed: a body this parser cannot read might still be read by a laxer client
-        // (NaN, comments), so the tools/list answers become errors rather than pass unfiltered.
-        const errors = (ids ?? []).map((id) => rpcError(id, RPC_ERROR.INTERNAL, 'tools/list response could not be filtered', ERR.UPSTREAM_UNAVAILABLE));
-        return cb(null, ids === undefined ? body : Buffer.from(JSON.stringify(errors.length === 1 ? errors[0] : errors)));
-      }
-      const out = matcher.rewrite(doc);
-      cb(null, out === undefined ? body : Buffer.from(JSON.stringify(out)));
+    whole(body) {
+      const f = new SseFilter(matcher(), max);
+      const out = Buffer.concat([f.push(body), f.end()]);
+      return out.equals(body) ? body : out;
     },
-  });
+  };
+}
+
+/** The JSON form: the whole body is parsed, so it is held (up to the cap) either way. */
+function filterJson(matcher: Matcher, ids: readonly RpcCall['id'][] | undefined, body: Buffer): Buffer {
+  const decoder = new StringDecoder('utf8');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(decoder.end(body));
+  } catch {
+    // Fail closed: a body this parser cannot read might still be read by a laxer client
+    // (NaN, comments), so the tools/list answers become errors rather than pass unfiltered.
+    const errors = (ids ?? []).map((id) => rpcError(id, RPC_ERROR.INTERNAL, 'tools/list response could not be filtered', ERR.UPSTREAM_UNAVAILABLE));
+    return ids === undefined ? body : Buffer.from(JSON.stringify(errors.length === 1 ? errors[0] : errors));
+  }
+  const out = matcher.rewrite(doc);
+  return out === undefined ? body : Buffer.from(JSON.stringify(out));
+}
+
+function jsonRewriter(matcher: () => Matcher, ids: readonly RpcCall['id'][] | undefined, max: number): BodyRewriter {
+  const tooLarge = (): WardenError => new WardenError(ERR.UPSTREAM_UNAVAILABLE, 502, `a JSON response over ${max} bytes cannot be filtered`);
+  return {
+    stream() {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      return new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          if (size > max) return cb(tooLarge());
+          chunks.push(chunk);
+          cb();
+        },
+        flush(cb) {
+          cb(null, filterJson(matcher(), ids, Buffer.concat(chunks, size)));
+        },
+      });
+    },
+    whole(body) {
+      if (body.length > max) throw tooLarge();
+      return filterJson(matcher(), ids, body);
+    },
+  };
 }
 
 /**
- * A response transform that hides the tools `identity` may not call from tools/list results in
+ * A response stage that hides the tools `identity` may not call from tools/list results in
  * `application/json` and `text/event-stream` responses. Other content types pass untouched. It drops
  * Content-Length (the body may shrink) and refuses compressed bodies it cannot read (the proxy asks
  * the upstream for `Accept-Encoding: identity`).
  */
-export function createToolsListFilter(policy: ToolPolicy, identity: Identity | undefined, opts: ToolsListFilterOptions = {}): ResponseTransform {
+export function createToolsListFilter(policy: ToolPolicy, identity: Identity | undefined, opts: ToolsListFilterOptions = {}): ResponseStage {
   const max = opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`createToolsListFilter: maxBufferBytes must be a whole number >= 1; got ${max}`);
   const keep = (name: string): boolean => decideTool(policy, identity, name) === 'allow';
-  return (head): Transform | Reply | undefined => {
+  return (head): BodyRewriter | Reply | undefined => {
     const kind = bodyKind(head.headers['content-type']);
     // Shape mode reads event streams only: a GET answering JSON is not an MCP message stream, and
     // buffering it whole (it may be large) would buy nothing.
@@ -171,7 +218,7 @@ export function createToolsListFilter(policy: ToolPolicy, identity: Identity | u
       return { status: 502, code: ERR.UPSTREAM_UNAVAILABLE, body: { error: 'Bad Gateway', message: 'The upstream response is compressed and tools/list cannot be filtered' } };
     }
     delete head.headers['content-length'];
-    const matcher = new Matcher(keep, opts.ids);
-    return kind === 'sse' ? sseTransform(matcher, max) : jsonTransform(matcher, opts.ids, max);
+    const matcher = (): Matcher => new Matcher(keep, opts.ids);
+    return kind === 'sse' ? sseRewriter(matcher, max) : jsonRewriter(matcher, opts.ids, max);
   };
 }

@@ -19,22 +19,62 @@ const tooLarge = (max: number): Reply => ({
   close: true,
 });
 
-export async function readRequestBody(req: IncomingMessage, ctx: RequestContext, max: number): Promise<{ reply?: Reply; stream?: Readable }> {
+/** What became of the body: read into ctx.body, a stream to forward, a refusal, or the client left. */
+export type BodyResult = { readonly reply?: Reply; readonly stream?: Readable; readonly gone?: true };
+
+const noop = (): void => {};
+
+/** Read a JSON body within the cap; resolves `gone` when the client resets or the framing breaks. */
+function readWhole(req: IncomingMessage, ctx: RequestContext, max: number): Promise<BodyResult> {
+  if (req.destroyed) return Promise.resolve({ gone: true });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        cleanup();
+        // Stop reading; the reply closes the connection, so the rest is never read.
+        req.pause();
+        resolve({ reply: tooLarge(max) });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      ctx.body = Buffer.concat(chunks, size);
+      resolve({});
+    };
+    const onGone = (): void => {
+      cleanup();
+      resolve({ gone: true });
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('aborted', onGone);
+      req.off('close', onClose);
+    };
+    // 'close' before 'end' is a body cut short (a reset, a malformed chunk): Node may emit no error.
+    const onClose = (): void => {
+      if (!req.complete) onGone();
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onGone);
+    req.on('aborted', onGone);
+    req.on('close', onClose);
+  });
+}
+
+export async function readRequestBody(req: IncomingMessage, ctx: RequestContext, max: number): Promise<BodyResult> {
   if (!hasBody(req.headers)) return {};
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > max) return { reply: tooLarge(max) };
 
-  if (bodyKind(req.headers['content-type']) === 'json') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > max) return { reply: tooLarge(max) };
-      chunks.push(chunk);
-    }
-    ctx.body = Buffer.concat(chunks, size);
-    return {};
-  }
+  if (bodyKind(req.headers['content-type']) === 'json') return readWhole(req, ctx, max);
 
   let seen = 0;
   const counter = new Transform({
@@ -44,6 +84,11 @@ export async function readRequestBody(req: IncomingMessage, ctx: RequestContext,
       else cb(null, chunk);
     },
   });
+  // Every stream has an error path: the counter may be refused before anyone reads it.
+  counter.on('error', noop);
   req.on('error', (err) => counter.destroy(err));
+  req.on('close', () => {
+    if (!req.complete) counter.destroy(Object.assign(new Error('the client closed the request body early'), { code: 'ECONNRESET' }));
+  });
   return { stream: req.pipe(counter) };
 }

@@ -11,6 +11,13 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 /** RFC 9110 7.6.1 and RFC 9112: fields that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 
+/**
+ * Request fields the sidecar answers itself. RFC 9110 10.1.1: `Expect: 100-continue` is answered by
+ * the sidecar once the request is authorized (edge/handle.ts), and the body then goes on whole;
+ * the upstream never waits for a continue of its own (undici refuses the field anyway).
+ */
+const ANSWERED_HERE = new Set(['expect']);
+
 /** Identity headers the sidecar may add; always removed from the incoming request first. */
 export const IDENTITY_HEADERS = ['x-mcp-auth-subject', 'x-mcp-auth-groups'] as const;
 
@@ -40,13 +47,20 @@ export interface UpstreamHeaderOptions {
   readonly upstreamHost: string;
 }
 
-/** Headers for the upstream request. */
+/**
+ * Headers for the upstream request.
+ *
+ * Names with `_` are dropped, as nginx does by default (`underscores_in_headers off`): CGI and WSGI
+ * servers fold `-` and `_` into one (`HTTP_X_FORWARDED_FOR`), so `X_Forwarded_For` or
+ * `X_MCP_Auth_Subject` would reach them as the forwarding and identity headers this function
+ * promises a client cannot forge.
+ */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamHeaderOptions): Record<string, string | string[]> {
   const named = connectionTokens(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined) continue;
-    if (HOP_BY_HOP.has(name) || named.has(name) || o.drop.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || named.has(name) || o.drop.has(name) || ANSWERED_HERE.has(name) || name.includes('_')) continue;
     if (name === 'host' || name.startsWith('x-forwarded-') || name === 'forwarded') continue;
     if ((IDENTITY_HEADERS as readonly string[]).includes(name)) continue;
     out[name] = value;

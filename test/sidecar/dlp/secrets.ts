@@ -2,8 +2,8 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
-import type { Transform } from 'node:stream';
-import type { Reply, ResponseTransform } from '../../../sidecar/context.ts';
+import assert from 'node:assert/strict';
+import type { BodyRewriter, Reply, ResponseStage } from '../../../sidecar/context.ts';
 
 const chars = (alphabet: string, min: number, max = min): fc.Arbitrary<string> =>
   fc.array(fc.constantFrom(...alphabet.split('')), { minLength: min, maxLength: max }).map((a) => a.join(''));
@@ -60,20 +60,32 @@ export function chunk(buf: Buffer, cuts: readonly number[] | 'bytes'): Buffer[] 
   return out;
 }
 
-/** Run a ResponseTransform over chunks; returns the head after it ran, the output chunks, or the Reply. */
+/**
+ * Run a ResponseStage over chunks: returns the head after it ran, the output chunks of its streamed
+ * form, or the Reply. Every run also checks the whole-body form against the streamed one: the same
+ * bytes, or an error in both.
+ */
 export async function runTransform(
-  t: ResponseTransform,
+  t: ResponseStage,
   headers: Record<string, string>,
   chunks: readonly Buffer[],
 ): Promise<{ reply?: Reply; out: Buffer[]; headers: Record<string, string | string[]>; error?: Error }> {
   const head = { status: 200, headers: { ...headers } as Record<string, string | string[]> };
   const stage = t(head, undefined as never);
-  if (!stage || !('pipe' in stage)) return { reply: stage as Reply, out: [], headers: head.headers };
+  if (!stage || 'status' in stage) return { reply: stage as Reply, out: [], headers: head.headers };
+  const rewriter: BodyRewriter = stage;
+  let whole: Buffer | Error;
+  try {
+    whole = rewriter.whole(Buffer.concat(chunks));
+  } catch (err) {
+    whole = err as Error;
+  }
   const out: Buffer[] = [];
+  let error: Error | undefined;
   try {
     await pipeline(
       Readable.from(chunks),
-      stage as Transform,
+      rewriter.stream(),
       new Writable({
         write(c: Buffer, _e, cb) {
           out.push(Buffer.from(c));
@@ -81,8 +93,14 @@ export async function runTransform(
         },
       }),
     );
-  } catch (error) {
-    return { out, headers: head.headers, error: error as Error };
+  } catch (err) {
+    error = err as Error;
   }
-  return { out, headers: head.headers };
+  if (error === undefined) {
+    assert.ok(Buffer.isBuffer(whole), `the streamed form succeeded but whole() failed: ${(whole as Error).message}`);
+    assert.ok(Buffer.concat(out).equals(whole), 'whole() gives the same bytes as the streamed form');
+  } else {
+    assert.ok(whole instanceof Error, `the streamed form failed (${error.message}) but whole() did not`);
+  }
+  return error === undefined ? { out, headers: head.headers } : { out, headers: head.headers, error };
 }

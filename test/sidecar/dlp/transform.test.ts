@@ -42,12 +42,12 @@ test('an unknown or stacked Content-Encoding is refused with a 502 Reply, never 
   for (const ce of ['zstd', 'compress', 'gzip, br']) {
     const head = { status: 200, headers: { 'content-type': 'application/json', 'content-encoding': ce } as Record<string, string> };
     const r = t(head, undefined as never);
-    assert.ok(r && !('pipe' in r), ce);
+    assert.ok(r && 'status' in r, ce);
     assert.equal((r as { status: number }).status, 502);
     assert.equal((r as { code: string }).code, 'ERR_DLP_BLOCKED');
   }
   const identity = t({ status: 200, headers: { 'content-encoding': 'identity' } }, undefined as never);
-  assert.ok(identity && 'pipe' in identity);
+  assert.ok(identity && 'stream' in identity);
 });
 
 test('an empty body with a Content-Encoding (HEAD, 204, 304) ends cleanly', async () => {
@@ -104,7 +104,8 @@ test('onMatch gets the rule name per redaction, never the secret', async () => {
   const seen: string[] = [];
   const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response', onMatch: (rule) => seen.push(rule) });
   await runTransform(t, { 'content-type': 'text/plain' }, [Buffer.from(TEXT)]);
-  assert.deepEqual(seen, ['slack-bot-token', 'email']);
+  // runTransform runs the whole-body form and the streamed form: each reports every match once.
+  assert.deepEqual(seen, ['slack-bot-token', 'email', 'slack-bot-token', 'email']);
 });
 
 test('request bodies: JSON-RPC arguments redacted, JSON stays valid; clean bodies are the same Buffer', () => {

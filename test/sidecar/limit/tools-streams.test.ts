@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRateLimiter } from '../../../sidecar/limit/limiter.ts';
 import { STREAM_RETRY_AFTER_S } from '../../../sidecar/limit/streams.ts';
-import type { RpcCall } from '../../../sidecar/context.ts';
-import { apiKey, clock, limiterConfig, makeCtx, run } from './helpers.ts';
+import type { Reply, RpcCall } from '../../../sidecar/context.ts';
+import { apiKey, clock, limiterConfig, makeCtx, run, type Ctx } from './helpers.ts';
 
 const call = (tool: string, id = 1): RpcCall => ({ id, method: 'tools/call', tool });
 
@@ -56,36 +56,58 @@ test('per-tool limits: each call of a batch costs a token; one refusal refuses t
   assert.equal(m.responseHeaders?.['ratelimit'], '"tool:a";r=5;t=1, "tool:b";r=10;t=1');
 });
 
-test('stream limit: concurrent GET SSE streams per identity, released exactly once', async () => {
+test('stream limit: long-lived streams per identity counted by what the upstream answers, released exactly once', async () => {
   const limited: string[] = [];
   const rl = createRateLimiter(limiterConfig({ maxStreamsPerIdentity: 2 }), { onLimited: (l) => limited.push(l) });
   const streams = rl.streams!;
-  const sse = { accept: 'application/json, text/event-stream' };
-  const open = () => makeCtx({ method: 'GET', identity: apiKey('s'), headers: sse });
+  const SSE = { status: 200, headers: { 'content-type': 'text/event-stream' } };
+  const JSON_HEAD = { status: 200, headers: { 'content-type': 'application/json' } };
+  /** Run the stage, then the response stage it registered (if any) with the upstream's head. */
+  const exchange = async (ctx: Ctx, head: typeof SSE = SSE) => {
+    const before = await run(streams.stage, ctx);
+    if (before !== undefined) return before;
+    for (const st of ctx.responseStages) {
+      const r = st(head, ctx);
+      if (r !== undefined) return r as Reply;
+    }
+    return undefined;
+  };
+  // No Accept at all: what counts is the event stream the upstream answers with.
+  const open = () => makeCtx({ method: 'GET', identity: apiKey('s') });
 
   const a = open();
   const b = open();
-  assert.equal(await run(streams.stage, a), undefined);
-  assert.equal(await run(streams.stage, b), undefined);
+  assert.equal(await exchange(a), undefined);
+  assert.equal(await exchange(b), undefined);
   assert.equal(b.responseHeaders?.['ratelimit-policy'], '"streams";q=2;qu="concurrent-requests"');
   assert.equal(b.responseHeaders?.['ratelimit'], '"streams";r=0');
-  const third = await run(streams.stage, open());
+  // At the limit, a stream-opening request is refused before it reaches the upstream.
+  const early = open();
+  const third = await run(streams.stage, early);
   assert.deepEqual(third?.headers, { 'ratelimit-policy': '"streams";q=2;qu="concurrent-requests"', ratelimit: '"streams";r=0', 'retry-after': String(STREAM_RETRY_AFTER_S) });
   assert.equal(third?.status, 429);
+  assert.equal(early.responseStages.length, 0);
   assert.deepEqual(limited, ['streams']);
 
-  // POSTs and non-SSE GETs are not streams; another identity has its own slots.
-  assert.equal(await run(streams.stage, makeCtx({ method: 'POST', identity: apiKey('s'), headers: sse })), undefined);
-  assert.equal(await run(streams.stage, makeCtx({ method: 'GET', identity: apiKey('s'), headers: { accept: 'application/json' } })), undefined);
-  assert.equal(await run(streams.stage, makeCtx({ method: 'GET', identity: apiKey('t'), headers: sse })), undefined);
+  // A GET answered with JSON holds no slot; POSTs other than subscriptions/listen are not streams.
+  const plain = makeCtx({ method: 'GET', identity: apiKey('t') });
+  assert.equal(await exchange(plain, JSON_HEAD), undefined);
+  assert.equal(streams.open('key:t'), 0);
+  const post = makeCtx({ method: 'POST', identity: apiKey('s'), rpc: [{ id: 1, method: 'tools/call', tool: 'x' }] });
+  assert.equal(await exchange(post), undefined);
+  assert.equal(post.responseStages.length, 0);
+  // A subscriptions/listen POST is one, whatever its Accept said.
+  const listen = makeCtx({ method: 'POST', identity: apiKey('s'), rpc: [{ id: 2, method: 'subscriptions/listen' }] });
+  assert.equal((await exchange(listen))?.status, 429);
+  assert.deepEqual(limited, ['streams', 'streams']);
 
   // The edge reports the end of a stream once or twice (finish and close): one slot comes back.
   assert.equal(streams.open('key:s'), 2);
   for (const done of a.onDone) done({ status: 200, aborted: true });
   for (const done of a.onDone) done({ status: 200, aborted: false });
   assert.equal(streams.open('key:s'), 1);
-  assert.equal(await run(streams.stage, open()), undefined, 'the freed slot is usable');
-  assert.equal((await run(streams.stage, open()))?.status, 429, 'but only that one');
+  assert.equal(await exchange(open()), undefined, 'the freed slot is usable');
+  assert.equal((await exchange(open()))?.status, 429, 'but only that one');
 
   for (const done of b.onDone) done({ status: 200, aborted: true });
   assert.equal(streams.open('key:s'), 1);

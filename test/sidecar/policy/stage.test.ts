@@ -76,7 +76,7 @@ test('an allowed call goes on untouched, counted and audited with the final stat
   const ctx = ctxFor('POST', call(1, 'echo'), { accept: STREAMABLE });
   assert.equal(h.run(ctx, 200), undefined);
   assert.deepEqual(h.toolCalls, [['echo', 'allow']]);
-  assert.equal(ctx.responseTransforms.length, 0, 'no tools/list in this POST: nothing to filter');
+  assert.equal(ctx.responseStages.length, 0, 'no tools/list in this POST: nothing to filter');
   assert.equal(ctx.rpc?.length, 1);
   assert.equal(h.audits[0]?.decision, 'allow');
   assert.equal(h.audits[0]?.status, 200);
@@ -122,20 +122,20 @@ test('tools/list adds the ids-mode filter; GET adds the shape filter; an open po
   const h = harness();
   const post = ctxFor('POST', { jsonrpc: '2.0', id: 4, method: 'tools/list' }, { accept: STREAMABLE });
   h.run(post, 200);
-  assert.equal(post.responseTransforms.length, 1);
+  assert.equal(post.responseStages.length, 1);
   const get = ctxFor('GET', undefined);
   h.run(get, 200);
-  assert.equal(get.responseTransforms.length, 1);
+  assert.equal(get.responseStages.length, 1);
   assert.equal(h.audits.length, 1, 'GET carries no JSON-RPC request: no audit line');
   const open = harness(config([]));
   const post2 = ctxFor('POST', { jsonrpc: '2.0', id: 4, method: 'tools/list' });
   open.run(post2, 200);
   const get2 = ctxFor('GET', undefined);
   open.run(get2, 200);
-  assert.equal(post2.responseTransforms.length + get2.responseTransforms.length, 0);
+  assert.equal(post2.responseStages.length + get2.responseStages.length, 0);
   const del = ctxFor('DELETE', undefined);
   assert.equal(h.run(del, 200), undefined);
-  assert.equal(del.responseTransforms.length, 0);
+  assert.equal(del.responseStages.length, 0);
 });
 
 test('bad bodies: 415 for non-JSON (a text/plain tools/call cannot slip through), 400 for malformed; audited with method null', () => {

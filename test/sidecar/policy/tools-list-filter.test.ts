@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { Transform } from 'node:stream';
 import fc from 'fast-check';
-import type { Identity, RequestContext } from '../../../sidecar/context.ts';
+import type { BodyRewriter, Identity, RequestContext } from '../../../sidecar/context.ts';
 import { createToolsListFilter, type ToolsListFilterOptions } from '../../../sidecar/policy/tools-list-filter.ts';
 import { compilePolicy } from '../../../sidecar/policy/tools.ts';
 import { parseToolGroups } from '../../../sidecar/policy/groups.ts';
@@ -18,15 +17,18 @@ const listResult = (id: number | string, tools: unknown[] = TOOLS) => ({ jsonrpc
 
 async function run(opts: ToolsListFilterOptions, contentType: string, chunks: Buffer[], identity: Identity = key): Promise<{ body: Buffer; headers: Record<string, string | string[]> }> {
   const head = { status: 200, headers: { 'content-type': contentType, 'content-length': '123' } as Record<string, string | string[]> };
-  const t = createToolsListFilter(policy, identity, opts)(head, {} as RequestContext) as Transform;
-  assert.equal(typeof t?.pipe, 'function');
+  const r = createToolsListFilter(policy, identity, opts)(head, {} as RequestContext) as BodyRewriter;
+  assert.equal(typeof r?.stream, 'function');
+  const t = r.stream();
   const out: Buffer[] = [];
   t.on('data', (b: Buffer) => out.push(b));
   const ended = once(t, 'end');
   for (const c of chunks) t.write(c);
   t.end();
   await ended;
-  return { body: Buffer.concat(out), headers: head.headers };
+  const body = Buffer.concat(out);
+  assert.ok(r.whole(Buffer.concat(chunks)).equals(body), 'whole() gives the same bytes as the streamed form');
+  return { body, headers: head.headers };
 }
 
 function cut(buf: Buffer, cuts: number[]): Buffer[] {
@@ -107,7 +109,9 @@ test('SSE: entries that are not tools (no string name) are dropped; an untermina
 
 test('SSE: an event larger than the bound errors instead of passing unfiltered', async () => {
   const head = { status: 200, headers: { 'content-type': 'text/event-stream' } as Record<string, string | string[]> };
-  const t = createToolsListFilter(policy, key, { ids: [1], maxBufferBytes: 1024 })(head, {} as RequestContext) as Transform;
+  const r = createToolsListFilter(policy, key, { ids: [1], maxBufferBytes: 1024 })(head, {} as RequestContext) as BodyRewriter;
+  assert.throws(() => r.whole(Buffer.from(`data: ${'x'.repeat(2048)}`)), { code: 'ERR_UPSTREAM_UNAVAILABLE' });
+  const t = r.stream();
   const err = once(t, 'error');
   t.resume();
   t.write(Buffer.from(`data: ${'x'.repeat(2048)}`));

@@ -1,0 +1,159 @@
+/**
+ * One request through the edge, in order:
+ *
+ *   request target -> framing checks (two Authorization headers, a body on a method that takes
+ *   none) -> pipeline stages before the body -> 100 Continue -> the body (read within the cap or
+ *   streamed) -> stages that need the body -> forward (its lane, its timeout) -> relay
+ *
+ * Nothing is read from the body before the pipeline has authorized the request, and a request
+ * refused before its body was read closes the connection (edge/reply.ts), so an unauthenticated
+ * client can neither make the sidecar buffer nor make it drain an upload.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authorizationFromRawHeaders } from '../auth/jwt-bearer.ts';
+import { createRequestContext, type Reply } from '../context.ts';
+import { ERR } from '../errors.ts';
+import { parseTarget } from '../paths.ts';
+import { readRequestBody } from '../proxy/body.ts';
+import { classifyUpstreamError, discard, type ForwardResult } from '../proxy/forward.ts';
+import { upstreamRequestHeaders } from '../proxy/headers.ts';
+import { laneOf } from '../proxy/lanes.ts';
+import { hasBody } from '../proxy/media-type.ts';
+import type { Readable } from 'node:stream';
+import { Exchange, type Edge } from './exchange.ts';
+import { relay } from './relay.ts';
+
+/**
+ * Methods whose requests may carry a body. MCP sends bodies only with POST; PUT and PATCH are kept
+ * for upstream endpoints of their own, and their bodies pass the same policy, DLP and audit. On any
+ * other method a body has no meaning (RFC 9110 9.3.1) and an upstream that ignores it on a kept-alive
+ * connection would read it as a second, unchecked request: refused.
+ */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+const bad = (message: string): Reply => ({ status: 400, code: ERR.BAD_REQUEST, body: { error: 'Bad Request', message }, close: true });
+
+/** Whether a forwarded request holds a tools/call (its response may wait for the tool to finish). */
+const hasToolCall = (rpc: readonly { method: string }[] | undefined): boolean => rpc !== undefined && rpc.some((c) => c.method === 'tools/call');
+
+export function createHandler(edge: Edge): (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void {
+  const { pipeline, metrics, config } = edge;
+
+  async function run(ex: Exchange, expectContinue: boolean): Promise<void> {
+    const { req, res, ctx } = ex;
+    const target = parseTarget(req.url ?? '');
+    if (!target.ok) return ex.answer({ status: 400, code: ERR.PATH_INVALID, body: { error: 'Bad Request', message: `Invalid request path: ${target.reason}` }, close: true });
+    // Node keeps only the first of two Authorization headers; two credentials is an attack shape.
+    // (req.headersDistinct would show it too, but builds arrays for every header on every request.)
+    if (Array.isArray(authorizationFromRawHeaders(req.rawHeaders))) return ex.answer(bad('More than one Authorization header'));
+    if (!BODY_METHODS.has(ctx.method) && hasBody(req.headers)) return ex.answer(bad(`A ${ctx.method} request must not carry a body`));
+    (ctx as { path: string }).path = target.path;
+    (ctx as { search: string }).search = target.search;
+
+    const refused = await pipeline.run(ctx);
+    if (refused) return ex.answer(refused);
+    // RFC 9110 10.1.1: the client waits for this before sending the body; only now is it wanted.
+    if (expectContinue && !res.destroyed) res.writeContinue();
+
+    const body = await readRequestBody(req, ctx, config.maxBodyBytes);
+    if (body.gone) return;
+    if (body.reply) return ex.answer(body.reply);
+    const afterBody = await pipeline.runAfterBody(ctx);
+    if (afterBody) {
+      body.stream?.destroy();
+      return ex.answer(afterBody);
+    }
+    await forward(ex, body.stream);
+  }
+
+  async function forward(ex: Exchange, stream: Readable | undefined): Promise<void> {
+    const { req, res, ctx } = ex;
+    if (res.destroyed) {
+      stream?.destroy();
+      return; // the client left while the request was read
+    }
+    // A client that goes away before the response aborts the upstream request. undici takes an
+    // EventEmitter as its signal: lighter than an AbortController, whose EventTarget cost about
+    // 9 us of CPU a request here.
+    const abort = new EventEmitter();
+    let aborted = false;
+    const onClose = (): void => {
+      if (res.writableFinished) return;
+      aborted = true;
+      abort.emit('abort');
+    };
+    res.once('close', onClose);
+    const headers = upstreamRequestHeaders(req.headers, {
+      drop: ctx.dropHeaders,
+      add: ctx.addHeaders,
+      forwardedFor: pipeline.forwardedFor(req),
+      proto: pipeline.forwardedProto(req),
+      upstreamHost: edge.upstreamHost,
+    });
+    if (ctx.body !== undefined) {
+      headers['content-length'] = String(ctx.body.length);
+      delete headers['transfer-encoding'];
+    }
+    const lane = laneOf(ctx);
+    let result: ForwardResult;
+    try {
+      result = await edge.forwarder.forward({
+        method: ctx.method,
+        path: ctx.path + ctx.search,
+        headers,
+        body: ctx.body ?? stream,
+        signal: abort,
+        lane,
+        headersTimeoutMs: hasToolCall(ctx.rpc) ? config.upstreamToolTimeoutMs : config.upstreamTimeoutMs,
+      });
+    } catch (err) {
+      stream?.destroy();
+      if (aborted) return; // the client left; nothing to answer
+      if (isBodyTooLarge(err)) {
+        return ex.answer({ status: 413, code: ERR.BODY_TOO_LARGE, body: { error: 'Payload Too Large', message: `Request body exceeds ${config.maxBodyBytes} bytes` }, close: true });
+      }
+      const f = classifyUpstreamError(err);
+      metrics.upstreamErrors.inc({ kind: f.kind });
+      edge.log.warn({ kind: f.kind, err: (err as Error).message }, 'upstream request failed');
+      return ex.answer({ status: f.status, code: f.code, body: { error: f.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', message: f.message } });
+    }
+    res.off('close', onClose);
+    if (!result.ok) {
+      stream?.destroy();
+      metrics.upstreamErrors.inc({ kind: 'busy' });
+      const what = result.busy === 'stream' ? 'long-lived streams' : result.busy === 'exempt' ? 'health checks' : 'requests';
+      return ex.answer({
+        status: 503,
+        code: ERR.UPSTREAM_BUSY,
+        headers: { 'retry-after': '1' },
+        body: { error: 'Service Unavailable', message: `The sidecar already has ${result.limit} ${what} in flight to the MCP server; try again shortly` },
+      });
+    }
+    if (res.destroyed) return discard(result.response.body);
+    relay(ex, result.response);
+  }
+
+  return (req, res, expectContinue) => {
+    const ctx = createRequestContext({ startedAt: performance.now(), method: req.method ?? 'GET', headers: req.headers, clientIp: pipeline.clientIp(req) });
+    const ex = new Exchange(req, res, ctx, edge);
+    metrics.inflight.inc();
+    edge.inflight.add(res);
+    res.once('close', () => ex.finish());
+    // Every stream has an error path: a request whose body is never read can still be reset.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    run(ex, expectContinue).catch((err: unknown) => {
+      edge.log.error({ err }, 'request handling failed');
+      ex.fail(err, 'request handling failed');
+    });
+  };
+}
+
+/** A streamed request body that passed the cap (proxy/body.ts), however undici wrapped it. */
+function isBodyTooLarge(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+    if (e.code === ERR.BODY_TOO_LARGE) return true;
+  }
+  return false;
+}
