@@ -6,7 +6,8 @@
 import { ANNOTATIONS } from './annotations.ts';
 import { renameProbePorts } from './probes.ts';
 import { SIDECAR_NAME } from './render.ts';
-import type { PodLike } from './types.ts';
+import { quote, type Issue } from '../errors.ts';
+import type { PodLike, PodSpec } from './types.ts';
 
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
@@ -50,6 +51,28 @@ export function readStatus(raw: string): InjectionStatus | undefined {
     strings(s.volumes) &&
     typeof s.defaultContainer === 'boolean';
   return ok ? (s as unknown as InjectionStatus) : undefined;
+}
+
+/**
+ * Containers named like the sidecar that no recorded injection put where they are: every one when
+ * there is no valid status record; with one, all but a single container in the list the record
+ * names (init containers for a native sidecar). strip() would remove them silently, so inject()
+ * refuses the pod instead, naming each (a privileged container must not vanish or pass as ours).
+ */
+export function unrecordedSidecars(spec: PodSpec, status: InjectionStatus | undefined): Issue[] {
+  const out: Issue[] = [];
+  let recorded = false;
+  for (const [list, native] of [['initContainers', true], ['containers', false]] as const) {
+    (spec[list] ?? []).forEach((c, i) => {
+      if (c.name !== SIDECAR_NAME) return;
+      if (status !== undefined && status.native === native && !recorded) {
+        recorded = true;
+        return;
+      }
+      out.push({ setting: `spec.${list}[${i}].name`, value: quote(c.name), expected: `another name: "${SIDECAR_NAME}" is reserved for the injected sidecar, and no earlier injection recorded in ${ANNOTATIONS.status} put this container there` });
+    });
+  }
+  return out;
 }
 
 /**
