@@ -43,6 +43,7 @@ const CASES: readonly Case[] = [
   { name: 'every-annotation', expect: 'injected' },
   { name: 'jwt-only', expect: 'injected' },
   { name: 'already-injected', expect: 'injected' },
+  { name: 'older-status-record', expect: 'injected' },
   { name: 'changed-annotation', expect: 'injected' },
   { name: 'deployment', cli: true, expect: 'injected' },
   { name: 'cronjob', cli: true, native: false, expect: 'injected' },

@@ -196,11 +196,16 @@ test('malformed, core: every problem at once, bounded: the first few, then a cou
 });
 
 test('malformed, core: a pod that declares every name the sidecar could take is refused, not thrown on', () => {
-  const names = ['warden-admin', ...Array.from({ length: 98 }, (_, i) => `warden-admin${i + 2}`)];
-  const pod = withPod((p) => p.spec.containers.push({ name: 'many', image: 'x', ports: names.map((name, i) => ({ name, containerPort: 20000 + i })) }));
+  const names = ['mcp-warden', ...Array.from({ length: 98 }, (_, i) => `mcp-warden${i + 2}`)];
+  const pod = withPod((p) => {
+    delete p.spec.containers[0].ports[0].name;
+    delete p.spec.containers[0].livenessProbe;
+    delete p.spec.containers[0].lifecycle;
+    p.spec.containers.push({ name: 'many', image: 'x', ports: names.map((name, i) => ({ name, containerPort: 20000 + i })) });
+  });
   const r = inject(pod as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
   assert.ok(r.action === 'rejected', r.action);
-  assert.match(r.error.message, /spec\.containers\[\*\]\.ports: got .*; expected a free port name derived from "warden-admin"/);
+  assert.match(r.error.message, /spec\.containers\[\*\]\.ports: got .*; expected a free port name derived from "mcp-warden"/);
 });
 
 /** Every path inject() reads, in a pod that injects cleanly; the property replaces one with anything. */
@@ -378,4 +383,11 @@ test('webhook (HTTPS, AdmissionReview v1): an own mcp-warden-sidecar container i
   const again = (await post(admissionReview(JSON.parse(JSON.stringify((first as { object: Obj }).object))))).json();
   assert.equal(again.response.allowed, true);
   assert.equal(again.response.patch, undefined);
+});
+
+test('reserved name, core: an own port named warden-admin (the admin port scrapes select by name) is rejected, naming it', () => {
+  const r = inject(withPod((p) => p.spec.initContainers[0].ports = [{ name: 'warden-admin', containerPort: 9000 }]) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+  assert.equal(r.action, 'rejected');
+  assert.ok(r.action === 'rejected' && r.error.message.includes('spec.initContainers[0].ports[0].name: got "warden-admin"; expected another port name'), r.action === 'rejected' ? r.error.message : '');
+  assert.ok(r.action === 'rejected' && r.error.code === WEBHOOK_ERR.POD_UNINJECTABLE);
 });

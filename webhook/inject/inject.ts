@@ -10,7 +10,7 @@ import { ConfigError } from '../../sidecar/errors.ts';
 import type { WebhookConfig } from '../config.ts';
 import { WEBHOOK_ERR, WebhookError, formatIssueList, quote, type Issue } from '../errors.ts';
 import { WARDEN_VERSION } from '../version.ts';
-import { ANNOTATIONS, ENV_TO_ANNOTATION, parseAnnotations, type AnnotationOptions } from './annotations.ts';
+import { ANNOTATIONS, ENV_TO_ANNOTATION, LABELS, parseAnnotations, type AnnotationOptions } from './annotations.ts';
 import { skipBeforeAnnotations, skipByOptIn, type SkipReason } from './decide.ts';
 import { diff } from './patch.ts';
 import { planPorts, type PortPlan } from './ports.ts';
@@ -102,6 +102,9 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   const ann = (work.metadata.annotations ??= {});
   const setDefault = ann[DEFAULT_CONTAINER_ANNOTATION] === undefined;
   if (setDefault) ann[DEFAULT_CONTAINER_ANNOTATION] = app.name;
+  // The label monitoring selects on; a value the pod already had is overwritten, so it is ours to strip.
+  const labels = (work.metadata.labels ??= {});
+  labels[LABELS.injected] = 'true';
   const status: InjectionStatus = {
     version: WARDEN_VERSION,
     sidecar: SIDECAR_NAME,
@@ -115,6 +118,7 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     volumes: volumes.map((v) => v.name),
     env: env.map(([k]) => k),
     defaultContainer: setDefault,
+    injectedLabel: true,
   };
   ann[ANNOTATIONS.status] = JSON.stringify(status);
 

@@ -11,7 +11,10 @@ import type { Container, PodSpec } from './types.ts';
 
 /** Port name the sidecar's public port takes when the app's port has no name to take over. */
 export const SIDECAR_PORT_NAME = 'mcp-warden';
-/** Port name of the sidecar's admin port (probes, metrics scrapes). */
+/**
+ * Port name of the sidecar's admin port (probes, metrics scrapes). Always this name, never a
+ * variant: the chart's PodMonitor scrapes it by name, so a pod whose own port uses it is refused.
+ */
 export const ADMIN_PORT_NAME = 'warden-admin';
 
 export interface PortPlan {
@@ -55,6 +58,17 @@ function freePort(start: number, used: ReadonlySet<number>): number | undefined 
   return undefined;
 }
 
+/** The first port of the pod (a spec with no earlier injection) that uses the admin port's reserved name. */
+function reservedAdminName(spec: PodSpec): Issue | undefined {
+  for (const list of ['initContainers', 'containers'] as const) {
+    for (const [i, c] of (spec[list] ?? []).entries()) {
+      const j = (c.ports ?? []).findIndex((p) => p.name === ADMIN_PORT_NAME);
+      if (j >= 0) return { setting: `spec.${list}[${i}].ports[${j}].name`, value: quote(ADMIN_PORT_NAME), expected: `another port name: "${ADMIN_PORT_NAME}" is reserved for the sidecar's admin port (metrics scrapes select it by name)` };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Choose the app port and the sidecar's ports for `container` in `spec` (a spec with no earlier
  * injection). Returns an issue instead when the app port cannot be found.
@@ -74,6 +88,8 @@ export function planPorts(spec: PodSpec, container: Container, hint: number | st
   }
   const upstreamPort = index >= 0 ? ports[index]!.containerPort : (hint as number);
 
+  const reserved = reservedAdminName(spec);
+  if (reserved) return reserved;
   const usedNames = new Set<string>();
   const usedPorts = new Set<number>([upstreamPort]);
   for (const c of allContainers(spec)) {
@@ -101,8 +117,7 @@ export function planPorts(spec: PodSpec, container: Container, hint: number | st
     usedNames.add(publicPortName);
     warnings.push(`mcp-warden: port ${upstreamPort} of container "${container.name}" has no name to take over; a Service must target port name "${publicPortName}" to reach the sidecar, and one targeting ${upstreamPort} bypasses authentication`);
   }
-  const adminPortName = freeName(ADMIN_PORT_NAME, usedNames);
-  if (adminPortName === undefined) return exhausted(`port name derived from "${ADMIN_PORT_NAME}"`);
+  const adminPortName = ADMIN_PORT_NAME;
   const listenPort = freePort(wanted.listenPort, usedPorts);
   if (listenPort === undefined) return exhausted('port number');
   usedPorts.add(listenPort);
