@@ -41,7 +41,8 @@ export function buildApp(config: WebhookConfig, deps: AppDeps): FastifyInstance 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
     // Malformed JSON, bodies over the limit, wrong content types: a clear message, never a crash.
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    metrics.admissions.inc({ result: 'invalid' });
+    // A 500 is the webhook's own fault, counted apart from bad requests so an alert can page on it.
+    metrics.admissions.inc({ result: status === 500 ? 'error' : 'invalid' });
     if (status === 500) log?.error({ err }, 'admission failed');
     void reply.code(status).send({ code: status === 500 ? 'ERR_WEBHOOK_INTERNAL' : WEBHOOK_ERR.REVIEW_INVALID, message: status === 500 ? 'internal error' : `${err.code ?? 'error'}: ${err.message}` });
   });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ConfigError } from '../sidecar/errors.ts';
 import { DEFAULT_WEBHOOK_CONFIG, parseWebhookConfigText, type WebhookConfig } from './config.ts';
+import { quote } from './errors.ts';
 import { describeSkip } from './inject/decide.ts';
 import { inject } from './inject/inject.ts';
 import { podOf } from './inject/workload.ts';
@@ -95,13 +96,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const one = (o: unknown): unknown => {
       const found = podOf(o);
       if (!found) return o;
-      const meta = ((o as { metadata?: { namespace?: string; name?: string } }).metadata ?? {});
+      const raw = (o as { metadata?: unknown }).metadata;
+      const meta = (raw !== null && typeof raw === 'object' ? raw : {}) as { namespace?: unknown; name?: unknown };
+      const label = `${String((o as { kind?: unknown }).kind)}/${typeof meta.name === 'string' ? meta.name : ''}`;
+      if (meta.namespace !== undefined && typeof meta.namespace !== 'string') {
+        failed = true;
+        io.stderr(`${label}: mcp-warden: metadata.namespace: got ${quote(meta.namespace)}; expected a string\n`);
+        return o;
+      }
       const ns = meta.namespace ?? args.namespace ?? 'default';
-      const label = `${String((o as { kind?: unknown }).kind)}/${meta.name ?? ''}`;
       const r = inject(found.pod, ns, config, { nativeSidecar: native });
       if (r.action === 'rejected') {
         failed = true;
-        io.stderr(`${label}: ${r.error.message}\n`);
+        // Field paths in the message are relative to the pod; say where the pod template sits.
+        io.stderr(`${label}: ${found.where ? `in the pod template at ${found.where}: ` : ''}${r.error.message}\n`);
         return o;
       }
       for (const w of r.warnings) io.stderr(`${label}: warning: ${w}\n`);

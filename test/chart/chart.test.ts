@@ -54,8 +54,10 @@ const webhookOf = (r: Rendering): Json => {
   assert.equal(hooks.length, 1, `${where(r)}: one webhook`);
   return obj(hooks[0], 'webhooks[0]');
 };
+/** The webhook's ConfigMap (the monitoring pack may render a dashboard ConfigMap beside it). */
+const configMapOf = (r: Rendering): K8sObject => one(r.objects.filter((o) => o.kind !== 'ConfigMap' || isObj(o.data) && 'config.yaml' in o.data), 'ConfigMap', where(r));
 const configOf = (r: Rendering): Json => {
-  const cm = one(r.objects, 'ConfigMap', where(r));
+  const cm = configMapOf(r);
   return obj(parseYaml(String(obj(cm.data, 'data')['config.yaml'])), `${where(r)} config.yaml`);
 };
 
@@ -280,7 +282,7 @@ describe("the webhook's config file", () => {
   test("the webhook's own parser accepts every rendered config.yaml, and injects with it", () => {
     const pod = { metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true', 'mcp-warden.dev/apikey-secret': 'keys' } }, spec: { containers: [{ name: 's', image: 'i', ports: [{ name: 'mcp', containerPort: 3000 }] }] } };
     for (const r of renderings) {
-      const cm = one(r.objects, 'ConfigMap', where(r));
+      const cm = configMapOf(r);
       const config = parseWebhookConfigText(String(obj(cm.data, 'data')['config.yaml']), `${where(r)} config.yaml`);
       const out = inject(pod, 'apps', config, { nativeSidecar: true });
       assert.equal(out.action, 'injected', out.action === 'rejected' ? `${where(r)}: ${out.error.message}` : where(r));

@@ -1,7 +1,8 @@
 /**
  * Validates rendered objects against the Kubernetes 1.33 OpenAPI schemas shipped by
- * kubernetes-models, picking the model class by apiVersion and kind. Objects of CRDs the package
- * does not know (cert-manager, prometheus-operator) are checked structurally by the caller.
+ * kubernetes-models, and prometheus-operator objects against its CRD schemas
+ * (@kubernetes-models/prometheus-operator), picking the model class by apiVersion and kind.
+ * Objects of CRDs no package here knows (cert-manager) are checked structurally by the caller.
  */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -18,6 +19,7 @@ import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import type { K8sObject } from './render.ts';
 
 interface Validatable {
@@ -41,10 +43,14 @@ const MODELS: Record<string, ModelClass> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  // prometheus-operator's CRD schemas (the @kubernetes-models package generated from them).
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 
 /** Kinds of CRDs the chart may render, checked structurally instead. */
-export const CRD_KINDS = new Set(['cert-manager.io/v1/Issuer', 'cert-manager.io/v1/Certificate', 'monitoring.coreos.com/v1/ServiceMonitor']);
+export const CRD_KINDS = new Set(['cert-manager.io/v1/Issuer', 'cert-manager.io/v1/Certificate']);
 
 export function gvk(o: K8sObject): string {
   return `${o.apiVersion}/${o.kind}`;

@@ -125,3 +125,21 @@ test('malformed input gets a clear answer, never a crash', async () => {
   // Still alive and answering after all of the above.
   assert.equal((await httpsCall(port, '/readyz', { ca: tls.ca, servername: SNI })).status, 200);
 });
+
+test('a fault inside the webhook answers 500 ERR_WEBHOOK_INTERNAL and counts as result="error", apart from bad requests', async () => {
+  // A configuration that cannot be cloned into a pod makes rendering throw: the only way left to
+  // reach the 500 path now that malformed pods are refused before anything reads them.
+  const broken = { ...DEFAULT_WEBHOOK_CONFIG, sidecar: { ...DEFAULT_WEBHOOK_CONFIG.sidecar, resources: { requests: () => 'x' } } } as unknown as typeof DEFAULT_WEBHOOK_CONFIG;
+  const faulty = buildApp(broken, { nativeSidecar: true, namespace: NS });
+  try {
+    const r = await faulty.inject({ method: 'POST', url: '/mutate', payload: admissionReview(pod()) });
+    assert.equal(r.statusCode, 500);
+    assert.equal(r.json().code, 'ERR_WEBHOOK_INTERNAL');
+    await faulty.inject({ method: 'POST', url: '/mutate', payload: '{"broken', headers: { 'content-type': 'application/json' } });
+    const metrics = (await faulty.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /mcp_warden_webhook_admissions_total\{result="error"\} 1/);
+    assert.match(metrics, /mcp_warden_webhook_admissions_total\{result="invalid"\} 1/);
+  } finally {
+    await faulty.close();
+  }
+});

@@ -49,6 +49,15 @@ export const ANNOTATIONS = {
   status: `${PREFIX}status`,
 } as const;
 
+/** Label keys the webhook writes. */
+export const LABELS = {
+  /**
+   * "true" on every pod the webhook injected, so monitoring can select them (the chart's
+   * PodMonitor does). Written and removed by the webhook like the rest of injection.
+   */
+  injected: `${PREFIX}injected`,
+} as const;
+
 /** Annotations whose value is one sidecar setting, passed through that setting's parser. */
 const DIRECT: ReadonlyArray<readonly [string, Setting<unknown>]> = [
   [ANNOTATIONS.apiKeyHeader, SETTINGS.apiKeyHeader],

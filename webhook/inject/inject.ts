@@ -10,13 +10,14 @@ import { ConfigError } from '../../sidecar/errors.ts';
 import type { WebhookConfig } from '../config.ts';
 import { WEBHOOK_ERR, WebhookError, formatIssueList, quote, type Issue } from '../errors.ts';
 import { WARDEN_VERSION } from '../version.ts';
-import { ANNOTATIONS, ENV_TO_ANNOTATION, parseAnnotations, type AnnotationOptions } from './annotations.ts';
+import { ANNOTATIONS, ENV_TO_ANNOTATION, LABELS, parseAnnotations, type AnnotationOptions } from './annotations.ts';
 import { skipBeforeAnnotations, skipByOptIn, type SkipReason } from './decide.ts';
 import { diff } from './patch.ts';
 import { planPorts, type PortPlan } from './ports.ts';
 import { renameProbePorts } from './probes.ts';
 import { APIKEY_DIR, APIKEY_FILE, CONFIG_DIR, CONFIG_FILE, SIDECAR_NAME, renderSidecar, renderVolumes } from './render.ts';
-import { DEFAULT_CONTAINER_ANNOTATION, readStatus, strip, type InjectionStatus } from './status.ts';
+import { podShapeIssues } from './shape.ts';
+import { DEFAULT_CONTAINER_ANNOTATION, readStatus, strip, unrecordedSidecars, type InjectionStatus } from './status.ts';
 import type { PodLike } from './types.ts';
 
 export interface InjectOptions {
@@ -31,7 +32,10 @@ export type InjectResult =
   | { readonly action: 'injected'; readonly patch: readonly Operation[]; readonly object: PodLike; readonly status: InjectionStatus; readonly warnings: readonly string[] }
   | { readonly action: 'rejected'; readonly error: WebhookError };
 
-const reject = (issues: Issue[], code: typeof WEBHOOK_ERR.ANNOTATION_INVALID | typeof WEBHOOK_ERR.POD_UNINJECTABLE = WEBHOOK_ERR.ANNOTATION_INVALID): InjectResult => ({
+/** A problem in the pod spec itself (a reserved name taken, no free port) rather than in an annotation. */
+const specCode = (issues: readonly Issue[]) => (issues.some((i) => i.setting.startsWith('spec.')) ? WEBHOOK_ERR.POD_UNINJECTABLE : WEBHOOK_ERR.ANNOTATION_INVALID);
+
+const reject = (issues: Issue[], code: typeof WEBHOOK_ERR.ANNOTATION_INVALID | typeof WEBHOOK_ERR.POD_UNINJECTABLE = specCode(issues)): InjectResult => ({
   action: 'rejected',
   error: new WebhookError(code, formatIssueList('mcp-warden: cannot inject the sidecar', issues), { status: 400, issues }),
 });
@@ -41,9 +45,9 @@ const reject = (issues: Issue[], code: typeof WEBHOOK_ERR.ANNOTATION_INVALID | t
  * rendered again, so running this on its own output yields an empty patch.
  */
 export function inject(pod: PodLike, namespace: string, config: WebhookConfig, opts: InjectOptions): InjectResult {
-  if (!pod || typeof pod !== 'object' || !pod.spec || !Array.isArray(pod.spec.containers)) {
-    return reject([{ setting: 'spec.containers', value: quote(pod?.spec?.containers ?? 'unset'), expected: 'a pod spec with a list of containers' }], WEBHOOK_ERR.POD_UNINJECTABLE);
-  }
+  // Nothing below reads a field before its type is known: a malformed pod is named, never thrown on.
+  const shape = podShapeIssues(pod);
+  if (shape.length > 0) return reject(shape, WEBHOOK_ERR.POD_UNINJECTABLE);
   const early = skipBeforeAnnotations(pod, namespace, { excludeNamespaces: config.excludeNamespaces, webhookNamespace: opts.webhookNamespace });
   if (early) return { action: 'skipped', reason: early, patch: [], warnings: [] };
 
@@ -60,6 +64,9 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   const rawStatus = annotations[ANNOTATIONS.status];
   const previous = rawStatus === undefined ? undefined : readStatus(rawStatus);
   if (rawStatus !== undefined && previous === undefined) issues.push({ setting: ANNOTATIONS.status, value: quote(rawStatus), expected: 'a status record written by mcp-warden (remove the annotation)' });
+  // Before strip(), which removes every container of the sidecar's name: only the one an earlier
+  // injection recorded may go; a pod's own container of that name is refused, never replaced.
+  issues.push(...unrecordedSidecars(work.spec, previous));
   strip(work, previous);
 
   const spec = work.spec;
@@ -78,7 +85,6 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   if (checked) issues.push(...checked.issues);
   const volumes = renderVolumes(options);
   for (const v of volumes) if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ setting: `spec.volumes[${v.name}]`, value: 'present', expected: `no volume named "${v.name}" (the name is reserved for mcp-warden)` });
-  if ([...(spec.initContainers ?? []), ...spec.containers].some((c) => c.name === SIDECAR_NAME)) issues.push({ setting: 'spec.containers', value: quote(SIDECAR_NAME), expected: 'no container with the reserved sidecar name' });
   if (issues.length > 0 || 'setting' in plan) return reject(issues);
 
   // Take over the app port's name, and keep the app's own probes on the app.
@@ -96,6 +102,9 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   const ann = (work.metadata.annotations ??= {});
   const setDefault = ann[DEFAULT_CONTAINER_ANNOTATION] === undefined;
   if (setDefault) ann[DEFAULT_CONTAINER_ANNOTATION] = app.name;
+  // The label monitoring selects on; a value the pod already had is overwritten, so it is ours to strip.
+  const labels = (work.metadata.labels ??= {});
+  labels[LABELS.injected] = 'true';
   const status: InjectionStatus = {
     version: WARDEN_VERSION,
     sidecar: SIDECAR_NAME,
@@ -109,6 +118,7 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     volumes: volumes.map((v) => v.name),
     env: env.map(([k]) => k),
     defaultContainer: setDefault,
+    injectedLabel: true,
   };
   ann[ANNOTATIONS.status] = JSON.stringify(status);
 

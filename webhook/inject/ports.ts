@@ -11,7 +11,10 @@ import type { Container, PodSpec } from './types.ts';
 
 /** Port name the sidecar's public port takes when the app's port has no name to take over. */
 export const SIDECAR_PORT_NAME = 'mcp-warden';
-/** Port name of the sidecar's admin port (probes, metrics scrapes). */
+/**
+ * Port name of the sidecar's admin port (probes, metrics scrapes). Always this name, never a
+ * variant: the chart's PodMonitor scrapes it by name, so a pod whose own port uses it is refused.
+ */
 export const ADMIN_PORT_NAME = 'warden-admin';
 
 export interface PortPlan {
@@ -32,27 +35,38 @@ function allContainers(spec: PodSpec): Container[] {
   return [...(spec.initContainers ?? []), ...spec.containers];
 }
 
-/** A name for the app's port once the sidecar has taken its old one: `mcp` -> `mcp-app`, within 15 chars. */
-export function renamedPortName(name: string, taken: ReadonlySet<string>): string {
+/** A name for the app's port once the sidecar has taken its old one: `mcp` -> `mcp-app`, within 15 chars; undefined when every candidate is taken. */
+export function renamedPortName(name: string, taken: ReadonlySet<string>): string | undefined {
   for (let i = 0; i < 100; i++) {
     const suffix = i === 0 ? '-app' : `-app${i + 1}`;
     const stem = name.slice(0, 15 - suffix.length).replace(/-+$/, '');
     const candidate = `${stem}${suffix}`;
     if (IANA_SVC_NAME.test(candidate) && !taken.has(candidate)) return candidate;
   }
-  throw new Error(`no free port name derived from ${name}`);
+  return undefined;
 }
 
-function freeName(base: string, taken: ReadonlySet<string>): string {
+function freeName(base: string, taken: ReadonlySet<string>): string | undefined {
   if (!taken.has(base)) return base;
   for (let i = 2; i < 100; i++) if (!taken.has(`${base.slice(0, 13)}${i}`)) return `${base.slice(0, 13)}${i}`;
-  throw new Error(`no free port name derived from ${base}`);
+  return undefined;
 }
 
-function freePort(start: number, used: ReadonlySet<number>): number {
+function freePort(start: number, used: ReadonlySet<number>): number | undefined {
   for (let p = start; p <= 65535; p++) if (!used.has(p)) return p;
   for (let p = 1024; p < start; p++) if (!used.has(p)) return p;
-  throw new Error('no free port');
+  return undefined;
+}
+
+/** The first port of the pod (a spec with no earlier injection) that uses the admin port's reserved name. */
+function reservedAdminName(spec: PodSpec): Issue | undefined {
+  for (const list of ['initContainers', 'containers'] as const) {
+    for (const [i, c] of (spec[list] ?? []).entries()) {
+      const j = (c.ports ?? []).findIndex((p) => p.name === ADMIN_PORT_NAME);
+      if (j >= 0) return { setting: `spec.${list}[${i}].ports[${j}].name`, value: quote(ADMIN_PORT_NAME), expected: `another port name: "${ADMIN_PORT_NAME}" is reserved for the sidecar's admin port (metrics scrapes select it by name)` };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -74,6 +88,8 @@ export function planPorts(spec: PodSpec, container: Container, hint: number | st
   }
   const upstreamPort = index >= 0 ? ports[index]!.containerPort : (hint as number);
 
+  const reserved = reservedAdminName(spec);
+  if (reserved) return reserved;
   const usedNames = new Set<string>();
   const usedPorts = new Set<number>([upstreamPort]);
   for (const c of allContainers(spec)) {
@@ -82,23 +98,30 @@ export function planPorts(spec: PodSpec, container: Container, hint: number | st
       usedPorts.add(p.containerPort);
     }
   }
+  // A pod that declares nearly every name or number leaves none for the sidecar: refused, named.
+  const exhausted = (what: string): Issue => ({ setting: 'spec.containers[*].ports', value: `${usedPorts.size} ports, ${usedNames.size} names`, expected: `a free ${what} for the sidecar (the pod declares them all)` });
   const warnings: string[] = [];
   const oldName = index >= 0 ? ports[index]!.name : undefined;
   let rename: PortPlan['rename'];
-  let publicPortName: string;
+  let publicPortName: string | undefined;
   if (oldName) {
-    rename = { from: oldName, to: renamedPortName(oldName, usedNames) };
-    usedNames.add(rename.to);
+    const to = renamedPortName(oldName, usedNames);
+    if (to === undefined) return exhausted(`port name derived from "${oldName}"`);
+    rename = { from: oldName, to };
+    usedNames.add(to);
     publicPortName = oldName;
     warnings.push(`mcp-warden: the sidecar now serves port name "${oldName}"; a Service whose targetPort is the number ${upstreamPort} still reaches container "${container.name}" directly, bypassing authentication: target the name "${oldName}" instead`);
   } else {
     publicPortName = freeName(SIDECAR_PORT_NAME, usedNames);
+    if (publicPortName === undefined) return exhausted(`port name derived from "${SIDECAR_PORT_NAME}"`);
     usedNames.add(publicPortName);
     warnings.push(`mcp-warden: port ${upstreamPort} of container "${container.name}" has no name to take over; a Service must target port name "${publicPortName}" to reach the sidecar, and one targeting ${upstreamPort} bypasses authentication`);
   }
-  const adminPortName = freeName(ADMIN_PORT_NAME, usedNames);
+  const adminPortName = ADMIN_PORT_NAME;
   const listenPort = freePort(wanted.listenPort, usedPorts);
+  if (listenPort === undefined) return exhausted('port number');
   usedPorts.add(listenPort);
   const adminPort = freePort(wanted.adminPort, usedPorts);
+  if (adminPort === undefined) return exhausted('port number');
   return { upstreamPort, appPortIndex: index, rename, publicPortName, adminPortName, listenPort, adminPort, warnings };
 }

@@ -3,10 +3,11 @@
  * exactly that (strip) and render again. This is what makes re-invocation idempotent and lets a
  * changed annotation take effect on the next pass.
  */
-import { ANNOTATIONS } from './annotations.ts';
+import { ANNOTATIONS, LABELS } from './annotations.ts';
 import { renameProbePorts } from './probes.ts';
 import { SIDECAR_NAME } from './render.ts';
-import type { PodLike } from './types.ts';
+import { quote, type Issue } from '../errors.ts';
+import type { PodLike, PodSpec } from './types.ts';
 
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
@@ -29,6 +30,8 @@ export interface InjectionStatus {
   readonly env: readonly string[];
   /** Whether the webhook set kubectl.kubernetes.io/default-container. */
   readonly defaultContainer: boolean;
+  /** Whether the webhook set the mcp-warden.dev/injected label (absent in records before it existed). */
+  readonly injectedLabel?: boolean;
 }
 
 /** Read a status annotation; undefined when the value is not a record this webhook wrote. */
@@ -48,13 +51,36 @@ export function readStatus(raw: string): InjectionStatus | undefined {
     Array.isArray(s.renamedPorts) &&
     s.renamedPorts.every((r) => r && typeof r === 'object' && typeof (r as { from: unknown }).from === 'string' && typeof (r as { to: unknown }).to === 'string') &&
     strings(s.volumes) &&
-    typeof s.defaultContainer === 'boolean';
+    typeof s.defaultContainer === 'boolean' &&
+    (s.injectedLabel === undefined || typeof s.injectedLabel === 'boolean');
   return ok ? (s as unknown as InjectionStatus) : undefined;
 }
 
 /**
+ * Containers named like the sidecar that no recorded injection put where they are: every one when
+ * there is no valid status record; with one, all but a single container in the list the record
+ * names (init containers for a native sidecar). strip() would remove them silently, so inject()
+ * refuses the pod instead, naming each (a privileged container must not vanish or pass as ours).
+ */
+export function unrecordedSidecars(spec: PodSpec, status: InjectionStatus | undefined): Issue[] {
+  const out: Issue[] = [];
+  let recorded = false;
+  for (const [list, native] of [['initContainers', true], ['containers', false]] as const) {
+    (spec[list] ?? []).forEach((c, i) => {
+      if (c.name !== SIDECAR_NAME) return;
+      if (status !== undefined && status.native === native && !recorded) {
+        recorded = true;
+        return;
+      }
+      out.push({ setting: `spec.${list}[${i}].name`, value: quote(c.name), expected: `another name: "${SIDECAR_NAME}" is reserved for the injected sidecar, and no earlier injection recorded in ${ANNOTATIONS.status} put this container there` });
+    });
+  }
+  return out;
+}
+
+/**
  * Undo a recorded injection in place: remove the sidecar and its volumes, give the app its port
- * name back, point its handlers at it again, and drop the annotations the webhook wrote.
+ * name back, point its handlers at it again, and drop the annotations and the label the webhook wrote.
  */
 export function strip(pod: PodLike, status: InjectionStatus | undefined): void {
   const spec = pod.spec;
@@ -78,4 +104,9 @@ export function strip(pod: PodLike, status: InjectionStatus | undefined): void {
     }
   }
   if (ann && status.defaultContainer) delete ann[DEFAULT_CONTAINER_ANNOTATION];
+  const labels = pod.metadata?.labels;
+  if (labels && status.injectedLabel) {
+    delete labels[LABELS.injected];
+    if (Object.keys(labels).length === 0) delete pod.metadata!.labels;
+  }
 }

@@ -11,13 +11,13 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 export const TEMPLATE_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'ReplicationController'] as const;
 
 /**
- * The pod (or pod template) of an object, with a setter that puts an injected copy back, or
- * undefined for kinds that carry no pod.
+ * The pod (or pod template) of an object, where it sits (`spec.template`; empty for a Pod), and a
+ * setter that puts an injected copy back; undefined for kinds that carry no pod.
  */
-export function podOf(obj: unknown): { pod: PodLike; put(pod: PodLike): Obj } | undefined {
+export function podOf(obj: unknown): { pod: PodLike; where: string; put(pod: PodLike): Obj } | undefined {
   if (!isObj(obj) || !isObj(obj.spec)) return undefined;
   const kind = obj.kind;
-  if (kind === 'Pod') return { pod: obj as unknown as PodLike, put: (p) => p as unknown as Obj };
+  if (kind === 'Pod') return { pod: obj as unknown as PodLike, where: '', put: (p) => p as unknown as Obj };
   let holder: Obj | undefined;
   let path: string[];
   if ((TEMPLATE_KINDS as readonly unknown[]).includes(kind)) path = ['spec'];
@@ -31,9 +31,11 @@ export function podOf(obj: unknown): { pod: PodLike; put(pod: PodLike): Obj } | 
   }
   const t = holder.template;
   if (!isObj(t) || !isObj(t.spec)) return undefined;
-  const pod = { metadata: isObj(t.metadata) ? t.metadata : {}, spec: t.spec } as unknown as PodLike;
+  // A malformed template metadata is passed on as it is, so inject() names it instead of dropping it.
+  const pod = { metadata: t.metadata ?? {}, spec: t.spec } as unknown as PodLike;
   return {
     pod,
+    where: [...path, 'template'].join('.'),
     put(injected) {
       const copy = structuredClone(obj);
       let h: Obj = copy;
