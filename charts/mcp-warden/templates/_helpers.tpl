@@ -117,6 +117,29 @@ server provides; no optional (?.) syntax.
 object.spec.containers.exists(c, c.name == 'mcp-warden-sidecar') || (has(object.spec.initContainers) && object.spec.initContainers.exists(c, c.name == 'mcp-warden-sidecar' && has(c.restartPolicy) && c.restartPolicy == 'Always'))
 {{- end -}}
 
+{{/*
+validatingAdmissionPolicy.enabled as a string: "auto", "true" or "false" (the schema allows
+booleans too).
+*/}}
+{{- define "mcp-warden.policyMode" -}}
+{{- toString .Values.validatingAdmissionPolicy.enabled -}}
+{{- end -}}
+
+{{/* Whether the cluster, as this rendering sees it, serves the v1 ValidatingAdmissionPolicy API. */}}
+{{- define "mcp-warden.policyApiServed" -}}
+{{- if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when the policy is rendered: always with "true", with "auto" only where the API is served.
+`helm template` without a cluster serves no API unless told with --api-versions, so "auto"
+renders a warning instead (validatingadmissionpolicy.yaml).
+*/}}
+{{- define "mcp-warden.renderPolicy" -}}
+{{- $mode := include "mcp-warden.policyMode" . -}}
+{{- if or (eq $mode "true") (and (eq $mode "auto") (include "mcp-warden.policyApiServed" .)) -}}true{{- end -}}
+{{- end -}}
+
 {{/* Does the pod need a ServiceAccount token (API calls: self-managed TLS or /version)? */}}
 {{- define "mcp-warden.needsToken" -}}
 {{- if or (eq .Values.tls.mode "self-managed") (eq (toString .Values.nativeSidecar) "auto") -}}true{{- end -}}
