@@ -34,7 +34,7 @@ function valuesFile(name: string, env: Record<string, unknown>): string {
 }
 
 describe('values.schema.json sidecar.env', () => {
-  test('is in step with sidecar/settings.ts (npm run values-schema rewrites it)', () => {
+  test('is in step with sidecar/settings.ts (npm run generate rewrites it)', () => {
     const text = readFileSync(SCHEMA_FILE, 'utf8');
     assert.equal(text, withEnvSchema(text), 'values.schema.json is stale: run `npm run generate`');
     const env = get(JSON.parse(text), 'properties.sidecar.properties.env');
