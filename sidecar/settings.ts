@@ -12,6 +12,19 @@
 
 import { parseCidr } from './limit/ip.ts';
 
+/**
+ * The kind of value a setting takes, with its bounds, for tools that check values before the
+ * sidecar does (the chart's values.schema.json is generated from it by scripts/values-schema.ts).
+ */
+export type Shape =
+  | { readonly kind: 'int'; readonly min: number; readonly max: number }
+  | { readonly kind: 'port' }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'text' }
+  | { readonly kind: 'url' }
+  | { readonly kind: 'list'; readonly nonEmpty: boolean };
+
 /** Result of parsing one raw value: the typed value, or a failure (the setting says what it expects). */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail?: string };
 
@@ -24,6 +37,8 @@ export interface Setting<T, Always extends boolean = boolean> {
   readonly file: string;
   /** What a valid value looks like, for error messages: "a port number from 0 to 65535". */
   readonly expected: string;
+  /** The kind of value and its bounds (what parse() checks beyond it is left to parse()). */
+  readonly shape: Shape;
   readonly doc: string;
   /** Value when unset; `undefined` means "unset" (the feature it controls is off). */
   readonly default: T | undefined;
@@ -48,13 +63,14 @@ interface Common<T> {
 /** Whether a setting built from options `C` always has a value. */
 type HasValue<C> = C extends { default: unknown } ? true : C extends { required: true } ? true : false;
 
-function make<T, C extends Common<T>>(c: C, expected: string, parse: (raw: unknown) => Parsed<T>, format: (v: T) => string): Setting<T, HasValue<C>> {
+function make<T, C extends Common<T>>(c: C, shape: Shape, expected: string, parse: (raw: unknown) => Parsed<T>, format: (v: T) => string): Setting<T, HasValue<C>> {
   return Object.freeze({
     always: (c.default !== undefined || c.required === true) as HasValue<C>,
     env: c.env,
     file: c.file,
     doc: c.doc,
     expected,
+    shape: Object.freeze(shape),
     default: c.default,
     required: c.required ?? false,
     secret: c.secret ?? false,
@@ -91,7 +107,7 @@ function asList(raw: unknown): string[] | undefined {
 
 export function text<const C extends Common<string> & { pattern?: RegExp; expected?: string; minBytes?: number }>(c: C): Setting<string, HasValue<C>> {
   const expected = c.expected ?? 'a non-empty string';
-  return make(c, expected, (raw) => {
+  return make(c, { kind: 'text' }, expected, (raw) => {
     const t = asText(raw);
     if (t === undefined || t === '') return bad();
     if (c.pattern && !c.pattern.test(t)) return bad();
@@ -102,7 +118,7 @@ export function text<const C extends Common<string> & { pattern?: RegExp; expect
 
 export function int<const C extends Common<number> & { min: number; max: number; unit?: string }>(c: C): Setting<number, HasValue<C>> {
   const expected = `a whole number from ${c.min} to ${c.max}${c.unit ? ` (${c.unit})` : ''}`;
-  return make(c, expected, (raw) => {
+  return make(c, { kind: 'int', min: c.min, max: c.max }, expected, (raw) => {
     const t = asText(raw);
     if (t === undefined || !/^-?\d+$/.test(t)) return bad();
     const n = Number(t);
@@ -113,7 +129,7 @@ export function int<const C extends Common<number> & { min: number; max: number;
 
 export function port<const C extends Common<number>>(c: C): Setting<number, HasValue<C>> {
   const expected = 'a TCP port from 0 to 65535 (0 picks a free one)';
-  return make(c, expected, (raw) => {
+  return make(c, { kind: 'port' }, expected, (raw) => {
     const t = asText(raw);
     const n = t !== undefined && /^\d{1,5}$/.test(t) ? Number(t) : -1;
     return n >= 0 && n <= 65535 ? ok(n) : bad();
@@ -121,7 +137,7 @@ export function port<const C extends Common<number>>(c: C): Setting<number, HasV
 }
 
 export function bool<const C extends Common<boolean>>(c: C): Setting<boolean, HasValue<C>> {
-  return make(c, '"true" or "false"', (raw) => {
+  return make(c, { kind: 'bool' }, '"true" or "false"', (raw) => {
     if (typeof raw === 'boolean') return ok(raw);
     const t = asText(raw)?.toLowerCase();
     if (t === 'true' || t === '1' || t === 'yes') return ok(true);
@@ -131,7 +147,7 @@ export function bool<const C extends Common<boolean>>(c: C): Setting<boolean, Ha
 }
 
 export function oneOf<const V extends string, const C extends Common<V> & { values: readonly V[] } = Common<V> & { values: readonly V[] }>(c: C & { values: readonly V[] }): Setting<V, HasValue<C>> {
-  return make(c, `one of ${c.values.map((v) => `"${v}"`).join(', ')}`, (raw) => {
+  return make(c, { kind: 'enum', values: [...c.values] }, `one of ${c.values.map((v) => `"${v}"`).join(', ')}`, (raw) => {
     const t = asText(raw)?.toLowerCase();
     return t !== undefined && (c.values as readonly string[]).includes(t) ? ok(t as V) : bad();
   }, (v) => v);
@@ -141,7 +157,7 @@ export function oneOf<const V extends string, const C extends Common<V> & { valu
 export function url<const C extends Common<string> & { https?: boolean; pathless?: boolean }>(c: C): Setting<string, HasValue<C>> {
   const schemes = c.https ? ['https:'] : ['http:', 'https:'];
   const expected = `an absolute ${c.https ? 'https' : 'http or https'} URL${c.pathless ? ' with no path, query or fragment' : ''}`;
-  return make(c, expected, (raw) => {
+  return make(c, { kind: 'url' }, expected, (raw) => {
     const t = asText(raw);
     if (!t) return bad();
     let u: URL;
@@ -158,7 +174,7 @@ export function url<const C extends Common<string> & { https?: boolean; pathless
 
 /** A list whose every item passes `item`; the whole list fails if one item does. */
 export function list<const C extends Common<readonly string[]> & { item?: (s: string) => boolean; expected: string; nonEmpty?: boolean }>(c: C): Setting<readonly string[], HasValue<C>> {
-  return make(c, c.expected, (raw) => {
+  return make(c, { kind: 'list', nonEmpty: c.nonEmpty === true }, c.expected, (raw) => {
     const items = asList(raw);
     if (items === undefined) return bad();
     if (c.nonEmpty && items.length === 0) return bad();

@@ -3,6 +3,10 @@
  * Takes Pods and the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and
  * CronJobs (multi-document YAML and `List`s too) and prints the injected objects as YAML. Other
  * kinds pass through unchanged. Exit codes: 0 done, 1 a pod was rejected, 2 usage or config error.
+ *
+ * Three entries run it: bin/mcp-warden.mjs (a checkout), webhook/cli-main.ts (dist/cli.mjs, one
+ * file for Node 24) and webhook/main.ts when given arguments (the webhook image:
+ * `docker run -i IMAGE inject -f -`).
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -20,10 +24,46 @@ export interface CliIo {
   readonly readFile: (path: string) => string;
 }
 
-export const USAGE = `usage: mcp-warden inject -f FILE|- [--config webhook-config.yaml] [--namespace NS] [--native-sidecar true|false]
+export const USAGE = `usage: mcp-warden inject -f FILE|- [--config FILE] [--namespace NS] [--native-sidecar true|false]
 
 Injects the mcp-warden sidecar into Pods and workload pod templates annotated
-mcp-warden.dev/inject: "true", and prints the result as YAML ("-f -" reads stdin).`;
+mcp-warden.dev/inject: "true", and prints the result as YAML ("-f -" reads stdin).
+--config takes the webhook's config.yaml, or the chart's rendered manifests
+(helm template ... charts/mcp-warden), whose ConfigMap holds it.`;
+
+/** The Node.js major version the CLI is built and tested for (package.json engines). */
+export const MIN_NODE_MAJOR = 24;
+
+/** An error line when `version` (process.version) is older than the CLI supports, else undefined. */
+export function nodeTooOld(version: string): string | undefined {
+  const major = Number(/^v?(\d+)\./.exec(version)?.[1]);
+  if (Number.isInteger(major) && major >= MIN_NODE_MAJOR) return undefined;
+  return `mcp-warden: needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${version}`;
+}
+
+/** Labels of the chart's ConfigMap that holds the webhook's config.yaml. */
+const CHART_CONFIGMAP_LABELS = { 'app.kubernetes.io/name': 'mcp-warden', 'app.kubernetes.io/component': 'webhook' } as const;
+
+/**
+ * The webhook config text in a --config file: the file itself, or, when it is a stream of
+ * Kubernetes objects (the chart rendered by `helm template`), the `config.yaml` of the chart's one
+ * ConfigMap. Throws a ConfigError naming the file when the stream holds none or several.
+ */
+export function webhookConfigText(text: string, source: string): string {
+  const docs = parseAllDocuments(text);
+  const objects = (Array.isArray(docs) ? docs : [docs]).filter((d) => d.errors.length === 0).map((d) => d.toJS() as unknown).filter((o) => o !== null && typeof o === 'object');
+  const kinds = objects.filter((o) => typeof (o as { kind?: unknown }).kind === 'string');
+  if (kinds.length === 0) return text;
+  const found = kinds.filter((o) => {
+    const m = o as { kind: string; metadata?: { labels?: Record<string, string> }; data?: Record<string, unknown> };
+    const labels = m.metadata?.labels ?? {};
+    return m.kind === 'ConfigMap' && typeof m.data?.['config.yaml'] === 'string' && Object.entries(CHART_CONFIGMAP_LABELS).every(([k, v]) => labels[k] === v);
+  });
+  if (found.length !== 1) {
+    throw new ConfigError([{ setting: source, value: `${kinds.length} Kubernetes objects, ${found.length} of them the chart's ConfigMap`, expected: "a webhook config.yaml, or manifests holding exactly one mcp-warden ConfigMap (app.kubernetes.io/component: webhook) with data.config.yaml" }]);
+  }
+  return String((found[0] as { data: Record<string, unknown> }).data['config.yaml']);
+}
 
 interface Args {
   file: string;
@@ -74,7 +114,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let config: WebhookConfig = DEFAULT_WEBHOOK_CONFIG;
   let text: string;
   try {
-    if (args.config) config = parseWebhookConfigText(io.readFile(args.config), args.config);
+    if (args.config) config = parseWebhookConfigText(webhookConfigText(io.readFile(args.config), args.config), args.config);
     text = args.file === '-' ? await io.readStdin() : io.readFile(args.file);
   } catch (err) {
     io.stderr(`${err instanceof ConfigError ? err.message : `mcp-warden: ${(err as Error).message}`}\n`);
@@ -141,7 +181,15 @@ export const processIo: CliIo = {
   },
 };
 
-// As the bundle's entry (dist/cli.mjs) this module runs itself; bin/mcp-warden.mjs imports it and calls runCli.
-if (import.meta.main) {
-  runCli(process.argv.slice(2), processIo).then((code) => (process.exitCode = code));
+/**
+ * The process entry's part: refuse an older Node.js with one line (exit 2) instead of running on
+ * a runtime the CLI was never tested on, then run. Resolves to the exit code.
+ */
+export async function runCliProcess(argv: readonly string[], io: CliIo = processIo, version = process.version): Promise<number> {
+  const old = nodeTooOld(version);
+  if (old !== undefined) {
+    io.stderr(`${old}\n`);
+    return 2;
+  }
+  return runCli(argv, io);
 }

@@ -32,10 +32,18 @@ export interface WebhookConfig {
     readonly resources: Readonly<Record<string, Readonly<Record<string, string>>>>;
     readonly listenPort: number;
     readonly adminPort: number;
+    /**
+     * The sidecar's user and group id; null leaves them to the platform (OpenShift's
+     * restricted-v2 SCC assigns ids per namespace and refuses pods that name others).
+     */
+    readonly runAsUser: number | null;
     /** Sidecar variable -> value, already validated; annotations override them. */
     readonly env: Readonly<Record<string, string>>;
   };
 }
+
+/** The sidecar image's numeric nonroot user (distroless), so the kubelet can check runAsNonRoot. */
+export const SIDECAR_UID = 65532;
 
 /** Defaults, the values of the contract's example file. */
 export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = deepFreeze({
@@ -58,6 +66,7 @@ export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = deepFreeze({
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     listenPort: 8080,
     adminPort: 9901,
+    runAsUser: SIDECAR_UID,
     env: {},
   },
 } as WebhookConfig);
@@ -131,7 +140,7 @@ export function parseWebhookConfig(doc: unknown, source = 'config'): WebhookConf
 
   const server = section('server', ['port']);
   const tls = section('tls', ['mode', 'certFile', 'keyFile', 'secretName', 'serviceName', 'webhookConfigName', 'validityDays', 'renewBeforeDays']);
-  const sc = section('sidecar', ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'env']);
+  const sc = section('sidecar', ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env']);
 
   const validityDays = num('tls.validityDays', tls.validityDays, D.tls.validityDays, 2, 3650);
   const renewBeforeDays = num('tls.renewBeforeDays', tls.renewBeforeDays, D.tls.renewBeforeDays, 1, 3649);
@@ -168,6 +177,8 @@ export function parseWebhookConfig(doc: unknown, source = 'config'): WebhookConf
       resources: parseResources(sc.resources, D.sidecar.resources, bad),
       listenPort,
       adminPort,
+      // null is a value here (leave it to the platform); only an absent key takes the default.
+      runAsUser: sc.runAsUser === null ? null : num('sidecar.runAsUser', sc.runAsUser, SIDECAR_UID, 1, 2147483647),
       env: parseEnv(sc.env, bad),
     },
   };

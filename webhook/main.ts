@@ -1,11 +1,15 @@
 /**
  * The webhook process (dist/webhook.mjs): env -> config -> cluster facts -> TLS -> buildApp -> listen.
  * The only impure entry. Exit codes: 0 after SIGTERM/SIGINT, 1 on a start failure, 2 on bad config.
+ *
+ * With arguments it is the command line instead (webhook/cli.ts), so the webhook image runs both:
+ * the chart's Deployment passes none, `docker run -i IMAGE inject -f - < app.yaml` passes some.
  */
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { ConfigError } from '../sidecar/errors.ts';
 import { buildApp } from './app.ts';
+import { runCliProcess } from './cli.ts';
 import { resolveNativeSidecar } from './cluster.ts';
 import { parseWebhookConfigText, type WebhookConfig } from './config.ts';
 import { createK8s, defaultKubeConfig, type K8s } from './k8s.ts';
@@ -30,7 +34,7 @@ async function main(): Promise<void> {
       console.error(err.message);
       process.exit(2);
     }
-    console.error(`cannot read ${path} (MCP_WARDEN_WEBHOOK_CONFIG): ${(err as Error).message}`);
+    console.error(`cannot read ${path} (MCP_WARDEN_WEBHOOK_CONFIG): ${(err as Error).message}\n(for the command line, give arguments: inject -f FILE|-)`);
     process.exit(2);
   }
   const namespace = process.env.POD_NAMESPACE ?? 'default';
@@ -98,7 +102,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  console.error(`mcp-warden webhook failed to start: ${(err as Error)?.stack ?? String(err)}`);
-  process.exit(1);
-});
+if (process.argv.length > 2) {
+  process.exitCode = await runCliProcess(process.argv.slice(2));
+} else {
+  main().catch((err: unknown) => {
+    console.error(`mcp-warden webhook failed to start: ${(err as Error)?.stack ?? String(err)}`);
+    process.exit(1);
+  });
+}

@@ -26,7 +26,12 @@ import type { Capabilities, Json, K8sObject } from './render.ts';
 const CI_DIR = join(CHART, 'ci');
 const CI_FILES = readdirSync(CI_DIR).filter((f) => f.endsWith('.yaml')).sort();
 const APP_VERSION = String((parseYaml(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as Json).appVersion);
-const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', RELEASE_NAMESPACE];
+/** Where a rendering's namespaced objects go: the release namespace unless namespaceOverride says otherwise. */
+const nsOf = (r: Rendering): string => String(get(r.values, 'namespaceOverride') || RELEASE_NAMESPACE);
+const systemNamespaces = (r: Rendering): string[] => ['kube-system', 'kube-public', 'kube-node-lease', nsOf(r)];
+const CLUSTER_SCOPED = new Set(['MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ClusterRole', 'ClusterRoleBinding']);
+/** The webhook container's port (webhook.port). */
+const portOf = (r: Rendering): number => Number(get(r.values, 'webhook.port') ?? 8443);
 const CLUSTERS: Record<string, Capabilities> = { new: NEW_CLUSTER, old: OLD_CLUSTER };
 
 interface Rendering {
@@ -95,6 +100,9 @@ describe('helm lint and template', () => {
       for (const o of r.objects) {
         assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, `${where(r)}: bad name ${o.metadata.name}`);
         assert.equal(o.metadata.labels?.['app.kubernetes.io/instance'], 'warden-test', `${where(r)}: ${gvk(o)} ${o.metadata.name} lacks the instance label`);
+        // Namespaced objects name their namespace (namespaceOverride reaches every one); helm
+        // would put an object without one in the release namespace.
+        assert.equal(o.metadata.namespace, CLUSTER_SCOPED.has(o.kind) ? undefined : nsOf(r), `${where(r)}: namespace of ${gvk(o)} ${o.metadata.name}`);
       }
     }
   });
@@ -146,7 +154,7 @@ describe('Kubernetes schemas and pod security', () => {
           assert.ok(['Issuer', 'ClusterIssuer'].includes(String(get(o, 'spec.issuerRef.kind'))));
           if (get(o, 'spec.isCA') !== true) {
             const dns = list(get(o, 'spec.dnsNames'), 'dnsNames');
-            assert.ok(dns.includes(`${svc.metadata.name}.${RELEASE_NAMESPACE}.svc`), `${where(r)}: serving certificate must name the Service: ${dns.join(',')}`);
+            assert.ok(dns.includes(`${svc.metadata.name}.${nsOf(r)}.svc`), `${where(r)}: serving certificate must name the Service: ${dns.join(',')}`);
           }
         }
         if (o.kind === 'ServiceMonitor') {
@@ -179,7 +187,10 @@ describe('Kubernetes schemas and pod security', () => {
     for (const r of renderings) {
       const pods: [string, unknown][] = [['webhook', podSpecOf(webhookDeployment(r))]];
       for (const p of all(r.objects, 'Pod')) pods.push([p.metadata.name, p.spec]);
-      for (const [name, spec] of pods) assert.deepEqual(restrictedViolations(spec), [], `${where(r)}: ${name}`);
+      // hostNetwork is the one thing the restricted (and baseline) profile forbids that a value may
+      // ask for (GKE private clusters, EKS custom CNI); nothing else may come with it.
+      const allowed = get(r.values, 'hostNetwork') === true ? ['spec.hostNetwork: true is forbidden'] : [];
+      for (const [name, spec] of pods) assert.deepEqual(restrictedViolations(spec), name === 'webhook' ? allowed : [], `${where(r)}: ${name}`);
     }
   });
 });
@@ -245,7 +256,7 @@ describe("the webhook's config file", () => {
     '': ['server', 'tls', 'nativeSidecar', 'excludeNamespaces', 'sidecar'],
     server: ['port'],
     tls: ['mode', 'certFile', 'keyFile', 'secretName', 'serviceName', 'webhookConfigName', 'validityDays', 'renewBeforeDays'],
-    sidecar: ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'env'],
+    sidecar: ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env'],
   };
 
   test('config.yaml has exactly the contract keys, types and names of the rendered objects', () => {
@@ -255,7 +266,7 @@ describe("the webhook's config file", () => {
         const o = section === '' ? c : obj(c[section], `${where(r)} ${section}`);
         assert.deepEqual(Object.keys(o).sort(), [...keys].sort(), `${where(r)}: keys of ${section || 'the top level'}`);
       }
-      assert.equal(get(c, 'server.port'), 8443);
+      assert.equal(get(c, 'server.port'), portOf(r));
       const mode = get(c, 'tls.mode');
       const chartMode = String(get(r.values, 'tls.mode') ?? 'self-managed');
       assert.equal(mode, chartMode === 'self-managed' ? 'self-managed' : 'provided', `${where(r)}: tls.mode`);
@@ -265,7 +276,8 @@ describe("the webhook's config file", () => {
       const env = obj(get(c, 'sidecar.env'), 'sidecar.env');
       for (const [k, v] of Object.entries(env)) {
         assert.match(k, /^MCP_AUTH_[A-Z0-9_]+$/);
-        assert.equal(typeof v, 'string', `${where(r)}: sidecar.env.${k} must be a string`);
+        // Strings, or the plain numbers and booleans the schema allows for settings that take them.
+        assert.ok(['string', 'number', 'boolean'].includes(typeof v), `${where(r)}: sidecar.env.${k} must be a scalar`);
       }
       const excluded = list(c.excludeNamespaces, 'excludeNamespaces');
       for (const ns of ['kube-system', 'kube-public', 'kube-node-lease']) assert.ok(excluded.includes(ns));
@@ -291,7 +303,8 @@ describe("the webhook's config file", () => {
 
   test('the values schema refuses exactly the secret and webhook-owned sidecar variables', () => {
     const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Json;
-    const refused = list(get(schema, 'properties.sidecar.properties.env.propertyNames.not.enum'), 'refused env').map(String).sort();
+    const props = obj(get(schema, 'properties.sidecar.properties.env.properties'), 'sidecar.env properties');
+    const refused = Object.keys(props).filter((k) => get(props[k], 'allOf') !== undefined).sort();
     const expected = [...WEBHOOK_OWNED_ENV, ...Object.values(SETTINGS).filter((s) => s.secret).map((s) => s.env)].sort();
     assert.deepEqual(refused, [...new Set(expected)].sort());
   });
@@ -336,7 +349,7 @@ describe('admission configuration', () => {
       for (const [kind, sel] of selectors) {
         assert.ok(isObj(sel), `${where(r)}: ${kind} has a namespaceSelector`);
         checkSelector(sel, `${kind}.namespaceSelector`);
-        for (const ns of [...SYSTEM_NAMESPACES, ...extra]) {
+        for (const ns of [...systemNamespaces(r), ...extra]) {
           assert.equal(matches(sel, nsLabels(ns, sel)), false, `${where(r)}: ${kind} matches namespace ${ns}`);
         }
         assert.equal(matches(sel, nsLabels('mcp-servers', sel)), true, `${where(r)}: ${kind} must match an ordinary namespace`);
@@ -360,7 +373,7 @@ describe('admission configuration', () => {
       assert.equal(w.failurePolicy, get(r.values, 'webhook.failurePolicy') ?? 'Ignore');
       assert.deepEqual(w.rules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }]);
       const svc = one(r.objects, 'Service', where(r));
-      assert.deepEqual(get(w, 'clientConfig.service'), { name: svc.metadata.name, namespace: RELEASE_NAMESPACE, path: '/mutate', port: 443 });
+      assert.deepEqual(get(w, 'clientConfig.service'), { name: svc.metadata.name, namespace: nsOf(r), path: '/mutate', port: 443 });
       const objSel = w.objectSelector as LabelSelector;
       checkSelector(objSel, 'objectSelector');
       const webhookPodLabels = obj(get(webhookDeployment(r), 'spec.template.metadata.labels'), 'labels') as Record<string, string>;
@@ -388,7 +401,7 @@ describe('admission configuration', () => {
       if (mode === 'cert-manager') {
         const serving = all(r.objects, 'Certificate').find((c) => get(c, 'spec.isCA') !== true);
         assert.ok(serving, `${where(r)}: a serving Certificate`);
-        assert.equal(inject, `${RELEASE_NAMESPACE}/${serving.metadata.name}`);
+        assert.equal(inject, `${nsOf(r)}/${serving.metadata.name}`);
         const issuer = String(get(r.values, 'tls.certManager.issuerRef.name') ?? '');
         assert.equal(all(r.objects, 'Issuer').length, issuer === '' ? 2 : 0, `${where(r)}: the chart's CA chain only without a user issuer`);
         if (issuer !== '') assert.equal(get(serving, 'spec.issuerRef.name'), issuer);
@@ -401,7 +414,10 @@ describe('admission configuration', () => {
 
   test('the ValidatingAdmissionPolicy is rendered exactly where the API exists and it is enabled', () => {
     for (const r of renderings) {
-      const want = r.cluster === 'new' && get(r.values, 'validatingAdmissionPolicy.enabled') !== false;
+      // auto (the default) renders where the API is served; "true" would fail on the old cluster,
+      // so the ci/ files use auto and false (test/chart/policy-mode.test.ts covers every mode).
+      const mode = String(get(r.values, 'validatingAdmissionPolicy.enabled') ?? 'auto');
+      const want = mode === 'true' || (mode === 'auto' && r.cluster === 'new');
       const vaps = all(r.objects, 'ValidatingAdmissionPolicy');
       const bindings = all(r.objects, 'ValidatingAdmissionPolicyBinding');
       assert.equal(vaps.length, want ? 1 : 0, `${where(r)}: policy`);
@@ -435,7 +451,7 @@ describe('RBAC', () => {
         const resources = list(rule.resources, 'resources').map(String);
         if (resources.includes('secrets')) {
           assert.equal(role.kind, 'Role', `${at}: Secret access must be namespaced`);
-          assert.equal(role.metadata.namespace, RELEASE_NAMESPACE);
+          assert.equal(role.metadata.namespace, nsOf(r));
           const verbs = list(rule.verbs, 'verbs').map(String);
           if (!verbs.every((v) => v === 'create')) assert.ok(list(rule.resourceNames, 'resourceNames').length === 1, `${at}: get/update only on the named Secret`);
         }
@@ -455,7 +471,7 @@ describe('RBAC', () => {
       // Each role is bound to the webhook's ServiceAccount and nothing else.
       const sa = one(r.objects, 'ServiceAccount', where(r));
       for (const b of r.objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
-        assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: RELEASE_NAMESPACE }]);
+        assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: nsOf(r) }]);
         assert.ok(roles.some((role) => role.kind === get(b, 'roleRef.kind') && role.metadata.name === get(b, 'roleRef.name')), `${where(r)}: binding ${b.metadata.name} refers to a rendered role`);
       }
       // The pod mounts an API token only when some rule needs one.
@@ -479,13 +495,13 @@ describe('helm test', () => {
       assert.match(args[1] ?? '', /\/livez/);
       assert.doesNotMatch(args[1] ?? '', /rejectUnauthorized/, 'the test verifies the certificate');
       const host = list(c.env, 'env').map((e) => obj(e, 'env')).find((e) => e.name === 'HOST');
-      assert.equal(host?.value, `${one(r.objects, 'Service', where(r)).metadata.name}.${RELEASE_NAMESPACE}.svc`);
+      assert.equal(host?.value, `${one(r.objects, 'Service', where(r)).metadata.name}.${nsOf(r)}.svc`);
     }
   });
 });
 
 describe('NetworkPolicy', () => {
-  test('rendered on request: ingress to the webhook pods on 8443 only', () => {
+  test('rendered on request: ingress to the webhook pods on webhook.port only', () => {
     for (const r of renderings) {
       const nps = all(r.objects, 'NetworkPolicy');
       assert.equal(nps.length, get(r.values, 'networkPolicy.enabled') === true ? 1 : 0);
@@ -495,7 +511,7 @@ describe('NetworkPolicy', () => {
         assert.deepEqual(get(np, 'spec.policyTypes'), ['Ingress']);
         const ingress = list(get(np, 'spec.ingress'), 'ingress');
         assert.equal(ingress.length, 1);
-        assert.deepEqual(get(ingress[0], 'ports'), [{ port: 8443, protocol: 'TCP' }]);
+        assert.deepEqual(get(ingress[0], 'ports'), [{ port: portOf(r), protocol: 'TCP' }]);
       }
     }
   });

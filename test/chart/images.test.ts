@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { isolatedBundle } from '../helpers/bundle.ts';
 import { once } from 'node:events';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { imageViolations, parseDockerfile, splitFlags } from './dockerfile.ts';
 import { CHART, ROOT, get } from './render.ts';
 
@@ -180,10 +180,61 @@ describe('the sidecar bundle runs alone', () => {
   });
 });
 
+/** The final stage's exec-form ENTRYPOINT of a Dockerfile, as an argv. */
+function entrypoint(file: string): string[] {
+  const { stages } = parseDockerfile(readFileSync(join(ROOT, file), 'utf8'));
+  const eps = (stages[stages.length - 1]?.instructions ?? []).filter((i) => i.op === 'ENTRYPOINT');
+  return JSON.parse(eps[eps.length - 1]?.args ?? '[]') as string[];
+}
+
+/**
+ * Runs what `docker run -i IMAGE ARGS...` runs: the image's ENTRYPOINT with ARGS appended, the
+ * image's node and /app/dist mapped to this machine's Node 24 and a folder holding only the bundle.
+ */
+function runImage(file: string, dir: string, args: readonly string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [node, ...rest] = entrypoint(file);
+  assert.equal(node, '/nodejs/bin/node');
+  const argv = rest.map((a) => a.replace(/^\/app\/dist\//, `${dir}/`));
+  const child = spawn(process.execPath, [...argv, ...args], { cwd: dir, env: bareEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(stdin);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return once(child, 'exit').then(([code]) => {
+    clearTimeout(timer);
+    return { code: code as number | null, stdout, stderr };
+  });
+}
+
 describe('the webhook bundle runs alone', () => {
   const dirs: string[] = [];
   after(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('the image with arguments is the command line: inject -f - reads stdin and prints the injected objects', async () => {
+    const dir = isolate('webhook', dirs);
+    const input = readFileSync(join(ROOT, 'test/webhook/golden/deployment.in.yaml'), 'utf8');
+    const r = await runImage('Dockerfile.webhook', dir, ['inject', '-f', '-'], input);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; spec?: { template?: { spec?: { initContainers?: { name: string }[] } } } });
+    assert.deepEqual(docs.map((d) => d.kind), ['Deployment', 'Service']);
+    assert.ok(docs[0]?.spec?.template?.spec?.initContainers?.some((c) => c.name === 'mcp-warden-sidecar'), 'the sidecar was injected');
+    assert.match(r.stderr, /warning: .*targetPort is the number 3000/);
+    assert.deepEqual(readdirSync(dir), ['webhook.mjs'], 'the command wrote nothing beside its bundle');
+    const usage = await runImage('Dockerfile.webhook', dir, ['--help'], '');
+    assert.equal(usage.code, 0);
+    assert.match(usage.stdout, /^usage: mcp-warden inject -f FILE\|-/);
+  });
+
+  test('the image without arguments is the webhook server (it wants its config file)', async () => {
+    const dir = isolate('webhook', dirs);
+    const r = await runImage('Dockerfile.webhook', dir, [], '');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot read \/etc\/mcp-warden\/config\.yaml \(MCP_WARDEN_WEBHOOK_CONFIG\)/);
+    assert.match(r.stderr, /for the command line, give arguments: inject -f FILE/);
   });
 
   test('a bad config file exits 2 naming the key', async () => {

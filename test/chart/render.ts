@@ -28,10 +28,10 @@ export interface HelmResult {
   stderr: string;
 }
 
-/** Runs helm with a clean environment (no user repositories, plugins or kubeconfig leak in). */
-export function helm(args: readonly string[]): Promise<HelmResult> {
+/** A clean environment for helm: no user repositories, plugins or kubeconfig leak in. */
+export function helmEnv(): Record<string, string> {
   const home = join(ROOT, 'node_modules', '.cache', 'helm-test');
-  const env = {
+  return {
     PATH: process.env.PATH ?? '',
     HOME: home,
     HELM_CACHE_HOME: join(home, 'cache'),
@@ -39,6 +39,11 @@ export function helm(args: readonly string[]): Promise<HelmResult> {
     HELM_DATA_HOME: join(home, 'data'),
     KUBECONFIG: join(home, 'no-kubeconfig'),
   };
+}
+
+/** Runs helm in helmEnv(). */
+export function helm(args: readonly string[]): Promise<HelmResult> {
+  const env = helmEnv();
   return new Promise((resolve, reject) => {
     execFile(HELM, [...args], { env, maxBuffer: 32 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);

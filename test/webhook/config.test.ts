@@ -92,3 +92,24 @@ test('unparsable YAML and a non-mapping are one clear problem each', () => {
   assert.match(issues('server: [').join(), /config\.yaml: got unparsable; expected valid YAML/);
   assert.match(issues('- a\n- b').join(), /expected a mapping at the top level/);
 });
+
+test('sidecar.runAsUser: the image user by default, a positive id, or null to leave the ids to the platform (OpenShift)', async () => {
+  const { inject } = await import('../../webhook/inject/inject.ts');
+  const pod = { metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true' } }, spec: { containers: [{ name: 's', image: 'i', ports: [{ name: 'mcp', containerPort: 3000 }] }] } };
+  const sidecarSc = (text: string) => {
+    const r = inject(pod, 'apps', parseWebhookConfigText(text, 'config.yaml'), { nativeSidecar: true });
+    assert.equal(r.action, 'injected');
+    const spec = (r as unknown as { object: { spec: { initContainers: { name: string; securityContext: Record<string, unknown> }[] } } }).object.spec;
+    return spec.initContainers.find((c) => c.name === 'mcp-warden-sidecar')!.securityContext;
+  };
+  assert.equal(parseWebhookConfigText('', 'x').sidecar.runAsUser, 65532);
+  assert.deepEqual([sidecarSc('').runAsUser, sidecarSc('').runAsGroup], [65532, 65532]);
+  assert.deepEqual([sidecarSc('sidecar: { runAsUser: 1000 }').runAsUser, sidecarSc('sidecar: { runAsUser: 1000 }').runAsGroup], [1000, 1000]);
+  const platform = sidecarSc('sidecar: { runAsUser: null }');
+  assert.equal('runAsUser' in platform, false);
+  assert.equal('runAsGroup' in platform, false);
+  assert.equal(platform.runAsNonRoot, true, 'the kubelet still refuses root');
+  assert.equal(platform.allowPrivilegeEscalation, false);
+  assert.deepEqual(issues('sidecar: { runAsUser: 0 }'), ['config.yaml: sidecar.runAsUser: got 0; expected a whole number from 1 to 2147483647']);
+  assert.deepEqual(issues('sidecar: { runAsUser: "65532" }'), ['config.yaml: sidecar.runAsUser: got "65532"; expected a whole number from 1 to 2147483647']);
+});

@@ -5,14 +5,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { generateCaAndCert, serviceDnsNames } from '../../webhook/tls/generate.ts';
 import { admissionReview, httpsCall } from './helpers/review.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isolatedBundle } from '../helpers/bundle.ts';
+import { nodeTooOld, runCliProcess } from '../../webhook/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-warden-proc-'));
@@ -52,6 +53,30 @@ test('CLI bundle: dist/cli.mjs alone in an empty folder injects like the checkou
   const checkout = await run(['bin/mcp-warden.mjs', 'inject', '-f', DEPLOYMENT]);
   assert.equal(r.stdout, checkout.stdout);
   assert.ok(sidecarOf(parseAllDocuments(r.stdout)[0]!.toJS()));
+});
+
+test('CLI bundle: dist/cli.mjs alone in an empty folder reads -f - from stdin; the output is stable', async () => {
+  const cli = isolatedBundle('cli');
+  const input = readFileSync(DEPLOYMENT, 'utf8');
+  const r = await run([cli, 'inject', '-f', '-'], { stdin: input });
+  assert.equal(r.code, 0, r.stderr);
+  const checkout = await run(['bin/mcp-warden.mjs', 'inject', '-f', DEPLOYMENT]);
+  assert.equal(r.stdout, checkout.stdout, 'stdin and a file give the same output');
+  const again = await run([cli, 'inject', '-f', '-'], { stdin: r.stdout });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout, r.stdout, 'injecting the output again changes nothing');
+  assert.deepEqual(readdirSync(dirname(cli)), ['cli.mjs']);
+});
+
+test('CLI on a Node.js older than 24: one line and exit 2, never a silent empty output', async () => {
+  const lines: string[] = [];
+  const io = { stdout: (s: string) => lines.push(`out:${s}`), stderr: (s: string) => lines.push(`err:${s}`), readStdin: async () => '', readFile: () => '' };
+  assert.equal(await runCliProcess(['inject', '-f', DEPLOYMENT], io, 'v20.20.2'), 2);
+  assert.deepEqual(lines, ['err:mcp-warden: needs Node.js 24 or newer; this is v20.20.2\n']);
+  assert.equal(nodeTooOld('v22.18.0'), 'mcp-warden: needs Node.js 24 or newer; this is v22.18.0');
+  assert.equal(nodeTooOld('v24.0.0'), undefined);
+  assert.equal(nodeTooOld('v25.1.0'), undefined);
+  assert.equal(nodeTooOld(process.version), undefined, 'the Node 24 the tests run on');
 });
 
 test('CLI: -f - reads stdin; --native-sidecar=false places a regular container first', async () => {

@@ -9,8 +9,6 @@ import type { Container, Volume } from './types.ts';
 
 /** The injected container's name (contract with the chart and the docs). */
 export const SIDECAR_NAME = 'mcp-warden-sidecar';
-/** Non-root numeric identity (distroless `nonroot`): the Restricted profile wants runAsNonRoot, and a numeric id lets the kubelet check it. */
-export const SIDECAR_UID = 65532;
 
 export const APIKEY_VOLUME = 'mcp-warden-apikey';
 export const APIKEY_DIR = '/var/run/mcp-warden/apikey';
@@ -23,13 +21,13 @@ export const CONFIG_FILE = 'config.yaml';
 /**
  * Restricted Pod Security Standard for the sidecar (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted):
  * non-root, no privilege escalation, every capability dropped, seccomp RuntimeDefault; plus a
- * read-only root filesystem (the sidecar writes nothing to disk).
+ * read-only root filesystem (the sidecar writes nothing to disk). `runAsUser` null leaves the ids to
+ * the platform (OpenShift assigns them); runAsNonRoot stays, so the kubelet still refuses root.
  */
-export function sidecarSecurityContext(): Record<string, unknown> {
+export function sidecarSecurityContext(runAsUser: number | null): Record<string, unknown> {
   return {
     runAsNonRoot: true,
-    runAsUser: SIDECAR_UID,
-    runAsGroup: SIDECAR_UID,
+    ...(runAsUser === null ? {} : { runAsUser, runAsGroup: runAsUser }),
     allowPrivilegeEscalation: false,
     privileged: false,
     readOnlyRootFilesystem: true,
@@ -79,7 +77,7 @@ export function renderSidecar(config: WebhookConfig, s: SidecarSpec): Container 
     ],
     env: s.env.map(([name, value]) => ({ name, value })),
     resources: structuredClone(config.sidecar.resources) as Record<string, unknown>,
-    securityContext: sidecarSecurityContext(),
+    securityContext: sidecarSecurityContext(config.sidecar.runAsUser),
     // Startup on /livez (not /readyz): a native sidecar must start before the app exists, and
     // readiness may depend on the upstream.
     startupProbe: probe('/livez', 1, 30),

@@ -1,14 +1,29 @@
 {{/*
+The name in object names: "mcp-warden", or nameOverride. Labels keep app.kubernetes.io/name:
+mcp-warden whatever it is: the webhook recognises its own pods by that label, and the webhook
+configuration's objectSelector keeps the chart's pods out by it.
+*/}}
+{{- define "mcp-warden.name" -}}
+{{- default "mcp-warden" .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
 Full name of the release's objects, at most 63 characters (DNS label).
 */}}
 {{- define "mcp-warden.fullname" -}}
+{{- $name := include "mcp-warden.name" . -}}
 {{- if .Values.fullnameOverride -}}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
-{{- else if contains "mcp-warden" .Release.Name -}}
+{{- else if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-mcp-warden" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The namespace of every namespaced object: the release's, or namespaceOverride. */}}
+{{- define "mcp-warden.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride -}}
 {{- end -}}
 
 {{/* Service name; the serving certificate names it. */}}
@@ -53,20 +68,36 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: webhook
 {{- end -}}
 
-{{/* image reference: repository, then @digest or :tag (tag defaults to appVersion). */}}
+{{/*
+image reference: [registry/]repository, then @digest or :tag (tag defaults to appVersion). The
+registry is optional so a mirror can be set once without repeating the repository path. Call with
+(list .Values.image . "image"): the last item names the values key in errors.
+*/}}
 {{- define "mcp-warden.imageRef" -}}
 {{- $img := index . 0 -}}
 {{- $root := index . 1 -}}
+{{- $key := index . 2 -}}
+{{- $repo := $img.repository -}}
+{{- with $img.registry -}}
+{{- /* A first path part with a dot, a colon or "localhost" is a registry host (Docker's rule):
+       a repository written the old way, as the whole image name, would end up under the
+       registry twice over. */ -}}
+{{- $first := first (splitList "/" $img.repository) -}}
+{{- if and (contains "/" $img.repository) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- fail (printf "%s.repository %q starts with a registry host (%s) and %s.registry is set too (%q): give the registry in %s.registry only, or set %s.registry to \"\"" $key $img.repository $first $key . $key $key) -}}
+{{- end -}}
+{{- $repo = printf "%s/%s" (trimSuffix "/" .) $img.repository -}}
+{{- end -}}
 {{- if $img.digest -}}
-{{- printf "%s@%s" $img.repository $img.digest -}}
+{{- printf "%s@%s" $repo $img.digest -}}
 {{- else -}}
-{{- printf "%s:%s" $img.repository (default $root.Chart.AppVersion $img.tag) -}}
+{{- printf "%s:%s" $repo (default $root.Chart.AppVersion $img.tag) -}}
 {{- end -}}
 {{- end -}}
 
 {{/* Namespaces never matched: the system ones, the release's own and the user's extras. */}}
 {{- define "mcp-warden.excludedNamespaces" -}}
-{{- $ns := list "kube-system" "kube-public" "kube-node-lease" .Release.Namespace -}}
+{{- $ns := list "kube-system" "kube-public" "kube-node-lease" (include "mcp-warden.namespace" .) -}}
 {{- range .Values.webhook.excludeNamespaces -}}
 {{- $ns = append $ns . -}}
 {{- end -}}
@@ -117,6 +148,29 @@ server provides; no optional (?.) syntax.
 object.spec.containers.exists(c, c.name == 'mcp-warden-sidecar') || (has(object.spec.initContainers) && object.spec.initContainers.exists(c, c.name == 'mcp-warden-sidecar' && has(c.restartPolicy) && c.restartPolicy == 'Always'))
 {{- end -}}
 
+{{/*
+validatingAdmissionPolicy.enabled as a string: "auto", "true" or "false" (the schema allows
+booleans too).
+*/}}
+{{- define "mcp-warden.policyMode" -}}
+{{- toString .Values.validatingAdmissionPolicy.enabled -}}
+{{- end -}}
+
+{{/* Whether the cluster, as this rendering sees it, serves the v1 ValidatingAdmissionPolicy API. */}}
+{{- define "mcp-warden.policyApiServed" -}}
+{{- if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when the policy is rendered: always with "true", with "auto" only where the API is served.
+`helm template` without a cluster serves no API unless told with --api-versions, so "auto"
+renders a warning instead (validatingadmissionpolicy.yaml).
+*/}}
+{{- define "mcp-warden.renderPolicy" -}}
+{{- $mode := include "mcp-warden.policyMode" . -}}
+{{- if or (eq $mode "true") (and (eq $mode "auto") (include "mcp-warden.policyApiServed" .)) -}}true{{- end -}}
+{{- end -}}
+
 {{/* Does the pod need a ServiceAccount token (API calls: self-managed TLS or /version)? */}}
 {{- define "mcp-warden.needsToken" -}}
 {{- if or (eq .Values.tls.mode "self-managed") (eq (toString .Values.nativeSidecar) "auto") -}}true{{- end -}}
@@ -131,7 +185,7 @@ object.spec.containers.exists(c, c.name == 'mcp-warden-sidecar') || (has(object.
 {{- fail (printf "sidecar.adminPort (%v) must differ from sidecar.listenPort" .Values.sidecar.adminPort) }}
 {{- end }}
 server:
-  port: 8443
+  port: {{ .Values.webhook.port }}
 tls:
   mode: {{ ternary "self-managed" "provided" (eq .Values.tls.mode "self-managed") }}
   certFile: /etc/mcp-warden/tls/tls.crt
@@ -147,12 +201,14 @@ excludeNamespaces:
   {{- range .Values.webhook.excludeNamespaces }}{{ $ns = append $ns . }}{{ end }}
   {{- toYaml (uniq $ns) | nindent 2 }}
 sidecar:
-  image: {{ include "mcp-warden.imageRef" (list .Values.sidecar.image .) }}
+  image: {{ include "mcp-warden.imageRef" (list .Values.sidecar.image . "sidecar.image") }}
   imagePullPolicy: {{ .Values.sidecar.image.pullPolicy }}
   resources:
     {{- toYaml .Values.sidecar.resources | nindent 4 }}
   listenPort: {{ .Values.sidecar.listenPort }}
   adminPort: {{ .Values.sidecar.adminPort }}
+  {{- /* int64: helm reads numbers from values files as float64, which print as 1.00065e+09 */}}
+  runAsUser: {{ if kindIs "invalid" .Values.sidecar.runAsUser }}null{{ else }}{{ int64 .Values.sidecar.runAsUser }}{{ end }}
   env:
     {{- toYaml .Values.sidecar.env | nindent 4 }}
 {{- end -}}

@@ -1,0 +1,185 @@
+/**
+ * The knobs users expect from charts like cert-manager's, each rendered by the real helm binary
+ * from its ci/ values file (which chart.test.ts also lints, validates against the Kubernetes
+ * schemas and checks for the restricted Pod Security Standard): nameOverride, namespaceOverride,
+ * image registries, extra env/volumes/mounts, the webhook's port, hostNetwork, and security
+ * contexts that leave the user id to the platform (OpenShift).
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseWebhookConfigText } from '../../webhook/config.ts';
+import { WEBHOOK_POD_LABELS } from '../../webhook/inject/decide.ts';
+import { inject } from '../../webhook/inject/inject.ts';
+import { CHART, NEW_CLUSTER, get, helm, list, obj, render, templateArgs } from './render.ts';
+import type { Json, K8sObject } from './render.ts';
+
+const CI = (f: string) => join(CHART, 'ci', f);
+const R: Record<string, K8sObject[]> = {};
+
+before(async () => {
+  for (const f of ['defaults', 'overrides', 'host-network', 'openshift']) R[f] = await render(CI(`${f}-values.yaml`), NEW_CLUSTER);
+});
+
+const the = (objs: K8sObject[], kind: string): K8sObject => {
+  const found = objs.filter((o) => o.kind === kind);
+  assert.equal(found.length, 1, `one ${kind}`);
+  return found[0]!;
+};
+const podSpec = (objs: K8sObject[]): Json => obj(get(the(objs, 'Deployment'), 'spec.template.spec'), 'pod spec');
+const container = (objs: K8sObject[]): Json => obj(list(podSpec(objs).containers, 'containers')[0], 'webhook container');
+const testPod = (objs: K8sObject[]): Json => obj(the(objs, 'Pod').spec, 'test pod spec');
+const cfgText = (objs: K8sObject[]): string => String(obj(the(objs, 'ConfigMap').data, 'ConfigMap data')['config.yaml']);
+const config = (objs: K8sObject[]): Json => obj(parseYaml(cfgText(objs)), 'config.yaml');
+const names = (items: unknown): string[] => list(items, 'items').map((i) => String(get(i, 'name')));
+
+describe('nameOverride and namespaceOverride', () => {
+  test('object names use nameOverride; the contract label app.kubernetes.io/name stays mcp-warden', () => {
+    const objs = R.overrides!;
+    for (const o of objs) assert.ok(!o.metadata.name.includes('mcp-warden'), `${o.kind} ${o.metadata.name} still says mcp-warden`);
+    assert.equal(the(objs, 'Deployment').metadata.name, 'warden-test-guard');
+    assert.equal(the(objs, 'Service').metadata.name, 'warden-test-guard-webhook');
+    assert.equal(the(objs, 'MutatingWebhookConfiguration').metadata.name, 'warden-test-guard');
+    assert.equal(get(config(objs), 'tls.secretName'), 'warden-test-guard-webhook-tls');
+    const labels = obj(get(the(objs, 'Deployment'), 'spec.template.metadata.labels'), 'pod labels');
+    for (const [k, v] of Object.entries(WEBHOOK_POD_LABELS)) assert.equal(labels[k], v, `the webhook still recognises its own pods by ${k}`);
+  });
+
+  test('namespaceOverride: the objects, the webhook service reference and the excluded namespaces follow it', () => {
+    const objs = R.overrides!;
+    assert.equal(the(objs, 'Deployment').metadata.namespace, 'mcp-guard');
+    const hook = obj(list(the(objs, 'MutatingWebhookConfiguration').webhooks, 'webhooks')[0], 'webhook');
+    assert.equal(get(hook, 'clientConfig.service.namespace'), 'mcp-guard');
+    const notIn = list(get(hook, 'namespaceSelector.matchExpressions'), 'matchExpressions').map((e) => obj(e, 'expr'));
+    assert.ok(list(notIn[0]?.values, 'values').includes('mcp-guard'), 'the webhook never mutates its own namespace');
+    assert.equal(get(the(objs, 'Pod'), 'metadata.namespace'), 'mcp-guard');
+    const host = list(get(testPod(objs), 'containers'), 'c').flatMap((c) => list(get(c, 'env'), 'env')).find((e) => get(e, 'name') === 'HOST');
+    assert.equal(get(host, 'value'), 'warden-test-guard-webhook.mcp-guard.svc');
+  });
+
+  test('the schema refuses names that are not DNS labels', async () => {
+    const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'nameOverride=Bad_Name', '--set', 'namespaceOverride=also bad']));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /at '\/nameOverride': 'Bad_Name' does not match pattern/);
+    assert.match(r.stderr, /at '\/namespaceOverride': 'also bad' does not match pattern/);
+  });
+});
+
+describe('image registries', () => {
+  test('image.registry and sidecar.image.registry prefix the repositories of the webhook, helm test and sidecar images', () => {
+    const objs = R.overrides!;
+    assert.equal(container(objs).image, 'registry.example.com/mirror/mcp-warden/webhook:0.1.0');
+    assert.equal(get(list(testPod(objs).containers, 'c')[0], 'image'), 'registry.example.com/mirror/mcp-warden/webhook:0.1.0');
+    assert.equal(get(config(objs), 'sidecar.image'), 'registry.example.com/mirror/mcp-warden/sidecar:0.1.0');
+    assert.equal(container(R.defaults!).image, 'ghcr.io/mcp-warden/webhook:0.1.0');
+  });
+
+  test('a repository that still names a registry, beside a registry, fails naming both keys', async () => {
+    const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'sidecar.image.repository=quay.io/me/sidecar']));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /sidecar\.image\.repository "quay\.io\/me\/sidecar" starts with a registry host \(quay\.io\) and sidecar\.image\.registry is set too \("ghcr\.io"\)/);
+    const ok = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'sidecar.image.registry=', '--set', 'sidecar.image.repository=quay.io/me/sidecar', '--show-only', 'templates/configmap.yaml']));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /image: quay\.io\/me\/sidecar:0\.1\.0/);
+  });
+});
+
+describe('extra env, volumes and mounts', () => {
+  test('come after the chart own, and every mount names a volume', () => {
+    const objs = R.overrides!;
+    const c = container(objs);
+    assert.deepEqual(names(c.env), ['MCP_WARDEN_WEBHOOK_CONFIG', 'POD_NAMESPACE', 'POD_NAME', 'NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'NO_PROXY']);
+    assert.deepEqual(names(podSpec(objs).volumes), ['config', 'corp-ca']);
+    assert.deepEqual(list(c.volumeMounts, 'mounts').map((m) => get(m, 'mountPath')), ['/etc/mcp-warden/config.yaml', '/etc/corp-ca']);
+    for (const m of names(c.volumeMounts)) assert.ok(names(podSpec(objs).volumes).includes(m), `mount ${m} has a volume`);
+  });
+
+  test("the schema refuses the chart's own env and volume names", async () => {
+    const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'extraEnv[0].name=POD_NAME', '--set', 'extraEnv[0].value=x', '--set', 'extraVolumes[0].name=config', '--set', 'extraVolumes[0].emptyDir.medium=Memory', '--set', 'extraVolumeMounts[0].name=x', '--set', 'extraVolumeMounts[0].mountPath=relative']));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /at '\/extraEnv\/0\/name': 'not' failed/);
+    assert.match(r.stderr, /at '\/extraVolumes\/0\/name': 'not' failed/);
+    assert.match(r.stderr, /at '\/extraVolumeMounts\/0\/mountPath': 'relative' does not match pattern/);
+  });
+});
+
+describe("the webhook's port and hostNetwork", () => {
+  test('webhook.port: the container port named https (probes and the Service follow the name) and config.yaml server.port', () => {
+    const objs = R.overrides!;
+    const c = container(objs);
+    assert.deepEqual(c.ports, [{ name: 'https', containerPort: 9443, protocol: 'TCP' }]);
+    assert.equal(get(c, 'readinessProbe.httpGet.port'), 'https');
+    assert.equal(get(list(get(the(objs, 'Service'), 'spec.ports'), 'ports')[0], 'targetPort'), 'https');
+    assert.equal(get(config(objs), 'server.port'), 9443);
+    assert.equal(parseWebhookConfigText(cfgText(objs), 'config.yaml').server.port, 9443);
+  });
+
+  test('hostNetwork: host network, cluster DNS kept (ClusterFirstWithHostNet), one pod replaced at a time', () => {
+    const objs = R['host-network']!;
+    const spec = podSpec(objs);
+    assert.equal(spec.hostNetwork, true);
+    assert.equal(spec.dnsPolicy, 'ClusterFirstWithHostNet');
+    assert.deepEqual(container(objs).ports, [{ name: 'https', containerPort: 10260, protocol: 'TCP' }]);
+    assert.deepEqual(get(the(objs, 'Deployment'), 'spec.strategy.rollingUpdate'), { maxUnavailable: 1, maxSurge: 0 });
+    const d = podSpec(R.defaults!);
+    assert.equal(d.hostNetwork, undefined);
+    assert.equal(d.dnsPolicy, undefined);
+    assert.deepEqual(get(the(R.defaults!, 'Deployment'), 'spec.strategy.rollingUpdate'), { maxUnavailable: 0, maxSurge: 1 });
+  });
+
+  test('a privileged port is refused by the schema (the webhook runs unprivileged)', async () => {
+    const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'webhook.port=443']));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /at '\/webhook\/port': minimum: got 443, want 1,024/);
+  });
+});
+
+describe('security contexts for OpenShift', () => {
+  const ids = ['runAsUser', 'runAsGroup', 'fsGroup'];
+  test('null ids leave them to the platform in the webhook and helm test pods; runAsNonRoot and the rest stay', () => {
+    const objs = R.openshift!;
+    const pods: [string, Json][] = [['webhook', podSpec(objs)], ['helm test', testPod(objs)]];
+    for (const [what, spec] of pods) {
+      const podSc = obj(spec.securityContext, `${what} pod securityContext`);
+      const sc = obj(get(list(spec.containers, 'c')[0], 'securityContext'), `${what} container securityContext`);
+      for (const k of ids) {
+        assert.equal(k in podSc, false, `${what}: pod ${k}`);
+        assert.equal(k in sc, false, `${what}: container ${k}`);
+      }
+      assert.equal(podSc.runAsNonRoot, true);
+      assert.equal(sc.allowPrivilegeEscalation, false);
+      assert.equal(sc.readOnlyRootFilesystem, true);
+      assert.deepEqual(get(sc, 'capabilities.drop'), ['ALL']);
+    }
+    const d = podSpec(R.defaults!);
+    assert.deepEqual(ids.map((k) => get(d, `securityContext.${k}`)), [65532, 65532, 65532]);
+    assert.equal(get(container(R.defaults!), 'securityContext.runAsUser'), 65532);
+  });
+
+  test('sidecar.runAsUser: null reaches config.yaml, and injected sidecars then name no user', () => {
+    const c = config(R.openshift!);
+    assert.equal(get(c, 'sidecar.runAsUser'), null);
+    assert.equal(get(config(R.defaults!), 'sidecar.runAsUser'), 65532);
+    const cfg = parseWebhookConfigText(cfgText(R.openshift!), 'config.yaml');
+    const pod = { metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true' } }, spec: { containers: [{ name: 's', image: 'i', ports: [{ name: 'mcp', containerPort: 3000 }] }] } };
+    const r = inject(pod, 'apps', cfg, { nativeSidecar: true });
+    assert.equal(r.action, 'injected');
+    const sidecar = list(get(r.action === 'injected' ? r.object : {}, 'spec.initContainers'), 'initContainers').find((x) => get(x, 'name') === 'mcp-warden-sidecar');
+    assert.equal(get(sidecar, 'securityContext.runAsUser'), undefined);
+    assert.equal(get(sidecar, 'securityContext.runAsNonRoot'), true);
+  });
+
+  test('a large id from a values file reaches config.yaml as an integer, not 1.00065e+09', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-knobs-'));
+    try {
+      writeFileSync(join(dir, 'v.yaml'), 'sidecar:\n  runAsUser: 1000650000\n');
+      const objs = await render(join(dir, 'v.yaml'), NEW_CLUSTER);
+      assert.equal(parseWebhookConfigText(cfgText(objs), 'config.yaml').sidecar.runAsUser, 1000650000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
