@@ -92,3 +92,10 @@ test('unparsable YAML and a non-mapping are one clear problem each', () => {
   assert.match(issues('server: [').join(), /config\.yaml: got unparsable; expected valid YAML/);
   assert.match(issues('- a\n- b').join(), /expected a mapping at the top level/);
 });
+
+test('sidecar.env: an unknown name gets the same did-you-mean as the sidecar gives', async () => {
+  const { unknownVariables } = await import('../../sidecar/unknown-settings.ts');
+  const got = issues('sidecar:\n  env:\n    MCP_AUTH_DENY_TOOL: shell\n');
+  assert.deepEqual(got, ['config.yaml: sidecar.env.MCP_AUTH_DENY_TOOL: got "shell"; expected a variable the sidecar knows (did you mean MCP_AUTH_DENY_TOOLS?)']);
+  assert.match(unknownVariables({ MCP_AUTH_DENY_TOOL: 'shell' })[0]!.expected, /\(did you mean MCP_AUTH_DENY_TOOLS\?\)/);
+});
