@@ -25,6 +25,7 @@ import { clientIp, parseTrustedProxies } from './limit/client-ip.ts';
 import { parseIp } from './limit/ip.ts';
 import { createToolPolicyStage } from './policy/stage.ts';
 import { createDlpStages } from './dlp/stage.ts';
+import { withApiKeyRefusals } from './auth/api-key-refusal.ts';
 
 export interface PipelineDeps {
   readonly logger: Logger;
@@ -97,7 +98,7 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       if (origin !== undefined && !allowedOrigins.has(origin)) return ORIGIN_FORBIDDEN;
       return undefined;
     },
-    auth,
+    withApiKeyRefusals(config, auth),
     limits.identityStage,
     limits.streams?.stage,
   ]);
