@@ -1,7 +1,7 @@
 /**
  * The request pipeline, assembled once from the configuration:
  *
- *   metadata (RFC 9728, no auth) -> exempt? -> origin -> per-IP limit -> authenticate
+ *   metadata (RFC 9728, no auth) -> exempt? -> CORS -> origin -> per-IP limit -> authenticate
  *   -> per-identity limit -> stream slots | read body | -> request DLP -> tool policy -> per-tool limit
  *   -> (forward) -> response transforms: tools/list filter, then DLP redaction
  *
@@ -25,6 +25,7 @@ import { clientIp, parseTrustedProxies } from './limit/client-ip.ts';
 import { parseIp } from './limit/ip.ts';
 import { createToolPolicyStage } from './policy/stage.ts';
 import { createDlpStages } from './dlp/stage.ts';
+import { createCorsStage } from './cors.ts';
 import { withApiKeyRefusals } from './auth/api-key-refusal.ts';
 
 export interface PipelineDeps {
@@ -91,6 +92,8 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
 
   const present = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
   const before: Stage[] = present([
+    // CORS first: preflights are answered here, and every refusal after it carries the headers.
+    createCorsStage(config),
     limits.ipStage,
     (ctx) => {
       const origin = ctx.headers.origin;
