@@ -1,7 +1,7 @@
 /**
  * The request pipeline, assembled once from the configuration:
  *
- *   metadata (RFC 9728, no auth) -> exempt? -> CORS -> origin -> per-IP limit -> authenticate
+ *   metadata (RFC 9728, no auth) -> exempt? -> CORS -> per-IP limit -> origin -> authenticate
  *   -> per-identity limit -> stream slots | read body | -> request DLP -> tool policy -> per-tool limit
  *   -> (forward) -> response transforms: tools/list filter, then DLP redaction
  *
