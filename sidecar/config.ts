@@ -5,7 +5,8 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.ts';
-import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type Setting, type SettingKey, type Settings } from './settings.ts';
+import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type Parsed, type Setting, type SettingKey, type Settings } from './settings.ts';
+import { unknownFileKeys, unknownVariables } from './unknown-settings.ts';
 import { SECTION_PARSERS, type Sections } from './sections.ts';
 import { resolveAlgorithms } from './auth/jwt.ts';
 
@@ -38,6 +39,29 @@ function show(setting: Setting<unknown>, raw: unknown): string {
   return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
 }
 
+/**
+ * "A variable that is set must mean something." Kubernetes renders `value: ""` and YAML renders
+ * `key:` as null, and treating those as unset once let `MCP_AUTH_KEY=` turn authentication off.
+ * So an empty value is parsed like any other: a list setting reads it as the empty list (no
+ * exempt paths, no allowed origins), every other setting refuses it. Only an absent variable or
+ * key takes the default.
+ */
+function isEmpty(raw: unknown): boolean {
+  return raw === null || (typeof raw === 'string' && raw.trim() === '');
+}
+
+/** What to do about an empty value, for the error message. */
+function emptyHint(setting: Setting<unknown> | undefined): string {
+  const fix = setting === undefined
+    ? 'give it a value, or remove it to read no file'
+    : setting.required
+      ? 'give it a value'
+      : setting.default !== undefined
+        ? `give it a value, or remove it to use the default (${JSON.stringify(setting.format(setting.default))})`
+        : 'give it a value, or remove it to leave it unset';
+  return ` (it is set but empty: ${fix})`;
+}
+
 /** Walk a dotted path in a plain object. */
 function lookup(obj: Record<string, unknown>, path: string): unknown {
   let cur: unknown = obj;
@@ -46,15 +70,6 @@ function lookup(obj: Record<string, unknown>, path: string): unknown {
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
-}
-
-/** Every leaf path in a parsed file, so unknown keys (typos) can be reported. */
-function leafPaths(obj: unknown, prefix: string, known: ReadonlySet<string>, out: string[]): void {
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj) || known.has(prefix)) {
-    if (prefix) out.push(prefix);
-    return;
-  }
-  for (const [k, v] of Object.entries(obj)) leafPaths(v, prefix ? `${prefix}.${k}` : k, known, out);
 }
 
 function readConfigFile(path: string, readFile: LoadOptions['readFile'], issues: ConfigIssue[]): Record<string, unknown> {
@@ -86,34 +101,33 @@ function readConfigFile(path: string, readFile: LoadOptions['readFile'], issues:
  * bad setting, its value and what was expected.
  */
 export function loadConfig(opts: LoadOptions): Config {
-  const issues: ConfigIssue[] = [];
-  const filePath = opts.env[CONFIG_FILE_ENV]?.trim();
+  // Unknown names first, so a typo is reported beside whatever it left unset.
+  const issues: ConfigIssue[] = unknownVariables(opts.env);
+  const rawPath = opts.env[CONFIG_FILE_ENV];
+  const filePath = rawPath?.trim();
+  if (rawPath !== undefined && filePath === '') issues.push({ setting: CONFIG_FILE_ENV, value: 'empty', expected: `a file path${emptyHint(undefined)}` });
   const file = filePath ? readConfigFile(filePath, opts.readFile, issues) : {};
-
-  const known = new Set<string>([...Object.values(SETTINGS).map((s) => s.file), ...FILE_SECTIONS]);
-  const leaves: string[] = [];
-  leafPaths(file, '', known, leaves);
-  for (const leaf of leaves) {
-    if (!known.has(leaf)) issues.push({ setting: `${filePath}: ${leaf}`, value: 'present', expected: 'a known setting (see the settings table in the README)' });
-  }
+  if (filePath) issues.push(...unknownFileKeys(file, filePath));
 
   const values: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as [SettingKey, Setting<unknown>][]) {
+    // A variable that is set wins over the file, even when empty: empty is a value, not "unset"
+    // (see isEmpty). Only an absent variable or key means "unset".
     const fromEnv = opts.env[setting.env];
-    // An empty variable counts as unset, as Kubernetes renders `value: ""`.
-    const useEnv = fromEnv !== undefined && fromEnv.trim() !== '';
+    const useEnv = fromEnv !== undefined;
     const raw = useEnv ? fromEnv : lookup(file, setting.file);
-    const where = useEnv ? setting.env : filePath ? `${setting.file} (in ${filePath})` : setting.env;
-    if (raw === undefined || raw === null || raw === '') {
+    const where = useEnv || !filePath ? setting.env : `${setting.file} (in ${filePath})`;
+    if (raw === undefined) {
       if (setting.required) issues.push({ setting: setting.env, value: 'unset', expected: `${setting.expected} (required)` });
       values[key] = setting.default;
       continue;
     }
-    const parsed = setting.parse(raw);
+    const parsed: Parsed<unknown> = raw === null ? { ok: false } : setting.parse(raw);
     if (parsed.ok) values[key] = parsed.value;
     else {
       const detail = parsed.detail && !setting.secret ? ` (${parsed.detail})` : '';
-      issues.push({ setting: where, value: show(setting, raw), expected: setting.expected + detail });
+      const empty = isEmpty(raw);
+      issues.push({ setting: where, value: empty ? 'empty' : show(setting, raw), expected: setting.expected + detail + (empty ? emptyHint(setting) : '') });
       values[key] = setting.default;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The request pipeline, assembled once from the configuration:
  *
- *   metadata (RFC 9728, no auth) -> exempt? -> origin -> per-IP limit -> authenticate
+ *   metadata (RFC 9728, no auth) -> exempt? -> CORS -> per-IP limit -> origin -> authenticate
  *   -> per-identity limit | read body | -> request DLP -> tool policy -> per-tool limit -> stream cap
  *   -> (forward) -> response stages: stream slot, tools/list filter, then DLP redaction
  *
@@ -27,6 +27,8 @@ import { clientIp, parseTrustedProxies } from './limit/client-ip.ts';
 import { parseIp } from './limit/ip.ts';
 import { createToolPolicyStage } from './policy/stage.ts';
 import { createDlpStages } from './dlp/stage.ts';
+import { createCorsStage } from './cors.ts';
+import { withApiKeyRefusals } from './auth/api-key-refusal.ts';
 
 export interface PipelineDeps {
   readonly logger: Logger;
@@ -91,6 +93,8 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
 
   const present = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
   const before: Stage[] = present([
+    // CORS first: preflights are answered here, and every refusal after it carries the headers.
+    createCorsStage(config),
     limits.ipStage,
     (ctx) => {
       const origin = ctx.headers.origin;
@@ -98,7 +102,7 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       if (origin !== undefined && !allowedOrigins.has(origin)) return ORIGIN_FORBIDDEN;
       return undefined;
     },
-    auth,
+    withApiKeyRefusals(config, auth),
     limits.identityStage,
   ]);
   const policy = createToolPolicyStage(config, {

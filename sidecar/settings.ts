@@ -238,11 +238,11 @@ export const SETTINGS = {
 
   // ---- who may call ----
   authMode: oneOf({ env: 'MCP_AUTH_MODE', file: 'auth.mode', values: AUTH_MODES, doc: 'apikey, jwt, or any (either credential). Default: from what is configured.' }),
-  apiKeys: list({ env: 'MCP_AUTH_KEY', file: 'auth.keys', secret: true, expected: 'one or more API keys, comma-separated, without spaces or control characters', item: (k) => /^[\x21-\x7e]+$/.test(k) && !k.includes(','), doc: 'API keys; several, comma-separated, are all valid (rotation).' }),
+  apiKeys: list({ env: 'MCP_AUTH_KEY', file: 'auth.keys', secret: true, nonEmpty: true, expected: 'one or more API keys, comma-separated, without spaces or control characters', item: (k) => /^[\x21-\x7e]+$/.test(k) && !k.includes(','), doc: 'API keys; several, comma-separated, are all valid (rotation).' }),
   apiKeyFile: text({ env: 'MCP_AUTH_KEY_FILE', file: 'auth.keyFile', expected: 'a file path', doc: 'File of API keys, one a line; re-read when it changes (mounted Secrets update in place).' }),
   apiKeyHeader: text({ env: 'MCP_AUTH_HEADER', file: 'auth.header', default: 'X-API-Key', pattern: HEADER_NAME, expected: 'an HTTP header name', doc: 'Header that carries the API key; its name matches case-insensitively.' }),
   exemptPaths: list({ env: 'MCP_AUTH_EXEMPT_PATHS', file: 'auth.exemptPaths', default: ['/health', '/ready'], item: isCanonicalPath, expected: 'comma-separated canonical absolute paths such as /health (no dot-segments, no doubled slashes, no percent-encoding)', doc: 'Paths served without auth, for GET and HEAD, matched exactly on the canonical path.' }),
-  allowedOrigins: list({ env: 'MCP_AUTH_ALLOWED_ORIGINS', file: 'auth.allowedOrigins', default: [], item: isOrigin, expected: 'comma-separated origins such as https://app.example.com (scheme, host and port only)', doc: 'Origin values accepted; a request with any other Origin gets 403 (DNS rebinding).' }),
+  allowedOrigins: list({ env: 'MCP_AUTH_ALLOWED_ORIGINS', file: 'auth.allowedOrigins', default: [], item: isOrigin, expected: 'comma-separated origins such as https://app.example.com (scheme, host and port only)', doc: 'Origins accepted, and answered with CORS for browser clients; a request with any other Origin gets 403 (DNS rebinding).' }),
   resourceUrl: url({ env: 'MCP_AUTH_RESOURCE_URL', file: 'auth.resourceUrl', doc: "This server's canonical URL (RFC 8707 / RFC 9728); required with JWT." }),
   forwardIdentity: bool({ env: 'MCP_AUTH_FORWARD_IDENTITY', file: 'auth.forwardIdentity', default: false, doc: 'Add X-MCP-Auth-Subject and X-MCP-Auth-Groups to upstream requests.' }),
 

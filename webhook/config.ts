@@ -7,6 +7,7 @@ import { deepFreeze } from '../sidecar/config.ts';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../sidecar/errors.ts';
 import { CONFIG_FILE_ENV, SETTINGS, type Setting } from '../sidecar/settings.ts';
+import { didYouMean } from '../sidecar/suggest.ts';
 import { WARDEN_VERSION } from './version.ts';
 
 export type NativeSidecarMode = 'auto' | 'true' | 'false';
@@ -226,7 +227,7 @@ function parseEnv(v: unknown, bad: (p: string, v: unknown, e: string) => void): 
     const path = `sidecar.env.${name}`;
     const setting = byEnv.get(name);
     if (WEBHOOK_OWNED_ENV.has(name)) bad(path, raw, 'not set here: the webhook sets this variable for each pod');
-    else if (!setting) bad(path, raw, 'a variable the sidecar knows (see sidecar/settings.ts)');
+    else if (!setting) bad(path, raw, `a variable the sidecar knows${didYouMean(name, byEnv.keys(), ' (see sidecar/settings.ts)')}`);
     else if (setting.secret) bad(path, '<redacted>', 'not set here: secret values never go in the webhook configuration (use the apikey-secret annotation)');
     else {
       const parsed = setting.parse(raw);

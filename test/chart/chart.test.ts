@@ -101,8 +101,10 @@ describe('helm lint and template', () => {
         assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, `${where(r)}: bad name ${o.metadata.name}`);
         assert.equal(o.metadata.labels?.['app.kubernetes.io/instance'], 'warden-test', `${where(r)}: ${gvk(o)} ${o.metadata.name} lacks the instance label`);
         // Namespaced objects name their namespace (namespaceOverride reaches every one); helm
-        // would put an object without one in the release namespace.
-        assert.equal(o.metadata.namespace, CLUSTER_SCOPED.has(o.kind) ? undefined : nsOf(r), `${where(r)}: namespace of ${gvk(o)} ${o.metadata.name}`);
+        // would put an object without one in the release namespace. The Grafana dashboard goes
+        // where Grafana's sidecar watches, when monitoring.dashboard.namespace says so.
+        const dashboardNs = o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard') ? get(r.values, 'monitoring.dashboard.namespace') : undefined;
+        assert.equal(o.metadata.namespace, CLUSTER_SCOPED.has(o.kind) ? undefined : String(dashboardNs || nsOf(r)), `${where(r)}: namespace of ${gvk(o)} ${o.metadata.name}`);
       }
     }
   });

@@ -113,3 +113,10 @@ test('sidecar.runAsUser: the image user by default, a positive id, or null to le
   assert.deepEqual(issues('sidecar: { runAsUser: 0 }'), ['config.yaml: sidecar.runAsUser: got 0; expected a whole number from 1 to 2147483647']);
   assert.deepEqual(issues('sidecar: { runAsUser: "65532" }'), ['config.yaml: sidecar.runAsUser: got "65532"; expected a whole number from 1 to 2147483647']);
 });
+
+test('sidecar.env: an unknown name gets the same did-you-mean as the sidecar gives', async () => {
+  const { unknownVariables } = await import('../../sidecar/unknown-settings.ts');
+  const got = issues('sidecar:\n  env:\n    MCP_AUTH_DENY_TOOL: shell\n');
+  assert.deepEqual(got, ['config.yaml: sidecar.env.MCP_AUTH_DENY_TOOL: got "shell"; expected a variable the sidecar knows (did you mean MCP_AUTH_DENY_TOOLS?)']);
+  assert.match(unknownVariables({ MCP_AUTH_DENY_TOOL: 'shell' })[0]!.expected, /\(did you mean MCP_AUTH_DENY_TOOLS\?\)/);
+});

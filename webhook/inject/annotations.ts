@@ -6,6 +6,7 @@
  */
 import { SETTINGS, type Setting } from '../../sidecar/settings.ts';
 import { quote, type Issue } from '../errors.ts';
+import { didYouMean } from '../../sidecar/suggest.ts';
 
 export const PREFIX = 'mcp-warden.dev/';
 
@@ -121,29 +122,6 @@ function parseRef(value: string, defaultKey: string, what: string): { ok: true; 
   return { ok: true, ref: { name, key } };
 }
 
-/** Levenshtein distance, bounded use: annotation keys are short. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** The known key nearest to a typo, if it is near enough to be a likely intent. */
-function closest(key: string, known: readonly string[]): string | undefined {
-  if (key.length > 100) return undefined;
-  let best: string | undefined;
-  let bestD = 4;
-  for (const k of known) {
-    const d = distance(key, k);
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best;
-}
-
 /** Parse `200/min` and friends into requests per minute; undefined when malformed. */
 export function parseRate(value: string): number | undefined {
   const m = RATE.exec(value.trim().toLowerCase());
@@ -164,8 +142,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
   const known = new Set<string>(Object.values(ANNOTATIONS));
   for (const key of Object.keys(annotations)) {
     if (key.startsWith(PREFIX) && !known.has(key)) {
-      const near = closest(key, [...known]);
-      issues.push({ setting: key, value: quote(annotations[key]), expected: `a known ${PREFIX} annotation${near ? ` (did you mean ${near}?)` : ' (see the annotations table in the README)'}` });
+      issues.push({ setting: key, value: quote(annotations[key]), expected: `a known ${PREFIX} annotation${didYouMean(key, known, ' (see the annotations table in the README)')}` });
     }
   }
   const get = (k: string): string | undefined => {
