@@ -5,9 +5,8 @@
  * - whole: a rewritten body the upstream declared small (Content-Length up to WHOLE_BODY_MAX, not
  *   an event stream) is read complete, rewritten in memory and sent in one write with its own
  *   Content-Length. A failure is still a clean error status, since nothing was sent.
- * - streamed: anything else is piped through the rewriters as it arrives. Event streams and
- *   untouched bodies get their head at once; a rewritten body gets it with its first output byte,
- *   so a failure before then is still a clean error status.
+ * - streamed: anything else is piped through the rewriters as it arrives, its head sent at once
+ *   (a client may wait for the head before the upstream writes anything).
  * - none: HEAD, 204, 304.
  *
  * Every stream here has an error path: the upstream body already has a listener (proxy/forward.ts),
@@ -67,7 +66,7 @@ export function relay(ex: Exchange, up: UpstreamResponse): void {
     res.once('close', () => ex.edge.metrics.openStreams.dec());
   }
   if (rewriters.length > 0 && !sse && declared <= WHOLE_BODY_MAX) return relayWhole(ex, up.body, rewriters, status, headers, declared);
-  relayStream(ex, up.body, rewriters, status, headers, { eager: sse || rewriters.length === 0, longLived: sse && isLongLivedResponse(ctx, head) });
+  relayStream(ex, up.body, rewriters, status, headers, sse && isLongLivedResponse(ctx, head));
 }
 
 function relayWhole(ex: Exchange, body: Readable, rewriters: readonly BodyRewriter[], status: number, headers: OutgoingHttpHeaders, declared: number): void {
@@ -119,7 +118,7 @@ function relayWhole(ex: Exchange, body: Readable, rewriters: readonly BodyRewrit
   });
 }
 
-function relayStream(ex: Exchange, source: Readable, rewriters: readonly BodyRewriter[], status: number, headers: OutgoingHttpHeaders, o: { eager: boolean; longLived: boolean }): void {
+function relayStream(ex: Exchange, source: Readable, rewriters: readonly BodyRewriter[], status: number, headers: OutgoingHttpHeaders, longLived: boolean): void {
   const { res } = ex;
   const chain: Transform[] = rewriters.map((r) => r.stream());
   let headSent = false;
@@ -132,6 +131,8 @@ function relayStream(ex: Exchange, source: Readable, rewriters: readonly BodyRew
     if (headSent) return;
     headSent = true;
     ex.head(status, headers);
+    // Node holds a head until the first body write; the client may be waiting for it.
+    res.flushHeaders();
   };
   const teardown = (): void => {
     for (const s of chain) s.destroy();
@@ -144,7 +145,9 @@ function relayStream(ex: Exchange, source: Readable, rewriters: readonly BodyRew
     if (res.destroyed) return;
     ex.fail(err, 'response stream failed');
   };
-  if (o.eager) sendHead();
+  // The head goes at once: a client may wait for it before the upstream writes anything (an event
+  // stream, NDJSON progress lines). A failure after this cuts the connection.
+  sendHead();
 
   source.on('error', (err) => {
     if (!ending) fail(err);
@@ -180,7 +183,7 @@ function relayStream(ex: Exchange, source: Readable, rewriters: readonly BodyRew
     teardown();
   });
 
-  if (o.longLived) {
+  if (longLived) {
     // On drain, end the stream cleanly (what the stages hold is scanned and flushed); the client
     // reconnects to another replica.
     ex.edge.inflight.endOnDrain(res, () => {
