@@ -232,7 +232,7 @@ function parseEnv(v: unknown, bad: (p: string, v: unknown, e: string) => void): 
     else {
       const parsed = setting.parse(raw);
       if (parsed.ok) out[name] = setting.format(parsed.value);
-      else bad(path, raw, setting.expected + (parsed.detail ? ` (${parsed.detail})` : ''));
+      else bad(path, typeof raw === 'string' ? setting.display(raw) : raw, setting.expected + (parsed.detail ? ` (${parsed.detail})` : ''));
     }
   }
   return out;

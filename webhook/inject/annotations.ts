@@ -185,7 +185,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
   const put = (key: string, setting: Setting<unknown>, raw: string, shown = raw) => {
     const parsed = setting.parse(raw);
     if (!parsed.ok) {
-      issues.push({ setting: key, value: quote(shown), expected: setting.expected + (parsed.detail ? ` (${parsed.detail})` : '') });
+      issues.push({ setting: key, value: quote(setting.display(shown)), expected: setting.expected + (parsed.detail ? ` (${parsed.detail})` : '') });
       return;
     }
     env.push([setting.env, setting.format(parsed.value)]);
