@@ -161,3 +161,18 @@ test('200 concurrent decisions over two connections never overdraw a bucket of 5
   // The check can fail: GET then SET from two connections lets more through.
   assert.ok((await concurrentPasses([getThenSet(a.client, 'racy:'), getThenSet(b.client, 'racy:')], 'id:shared')) > 50);
 });
+
+test('an ACL user allowed only the commands the README names, on the prefix, can decide', async () => {
+  const acl = await startRedis({ args: ['--user', 'limiter', 'on', '>limiter-pw', '~mcp-warden:*', '+evalsha', '+eval', '+script|load', '+ping', '+time', '+get', '+set'] });
+  try {
+    const client = createRedisClient({ target: parseRedisUrl(`redis://limiter@127.0.0.1:${acl.port}`)!, password: () => 'limiter-pw', commandTimeoutMs: 1000, probeTimeoutMs: 2000, init: [LOAD_SCRIPT] });
+    clients.push(client);
+    await until(() => client.ready, 'the ACL user to connect and load the script');
+    const s = createRedisStore({ client, prefix: 'mcp-warden:' });
+    assert.equal((await s.take('id:acl', bucketPolicy('identity', 60, 2), 0)).remaining, 1);
+    // Outside the prefix the same user is refused: the rule above is the whole grant.
+    await assert.rejects(createRedisStore({ client, prefix: 'other:' }).take('id:acl', bucketPolicy('identity', 60, 2), 0), /NOPERM/);
+  } finally {
+    await acl.stop();
+  }
+});
