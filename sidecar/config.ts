@@ -205,13 +205,18 @@ function crossCheck(s: Settings, issues: ConfigIssue[], opts: LoadOptions): { au
   return { auth, jwtEnabled, apiKeyEnabled, limitStore };
 }
 
+/** The store in force: MCP_AUTH_RATE_LIMIT_STORE, else redis exactly when a Redis URL is set. */
+export function limitStoreOf(s: { readonly rateLimitStore: LimitStore | undefined; readonly redisUrl: string | undefined }): LimitStore {
+  return s.rateLimitStore ?? (s.redisUrl !== undefined ? 'redis' : 'memory');
+}
+
 /**
  * The rate-limit store. A Redis URL alone selects Redis (a cluster default can turn it on for
  * every pod; MCP_AUTH_RATE_LIMIT_STORE=memory opts one out). The other Redis settings are checked
  * only when Redis is in use, so cluster defaults never break a pod that does not use it.
  */
 function checkLimitStore(s: Settings, issues: ConfigIssue[], opts: LoadOptions): LimitStore {
-  const store = s.rateLimitStore ?? (s.redisUrl !== undefined ? 'redis' : 'memory');
+  const store = limitStoreOf(s);
   if (store !== 'redis') return store;
   if (s.redisUrl === undefined) {
     issues.push({ setting: SETTINGS.rateLimitStore.env, value: '"redis"', expected: `"memory" unless ${SETTINGS.redisUrl.env} is set` });

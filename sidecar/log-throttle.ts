@@ -5,7 +5,7 @@
  */
 import type { Logger } from './log.ts';
 
-export type ThrottledLog = (kind: string, level: 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
+export type ThrottledLog = (kind: string, level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string) => void;
 
 export function createLogThrottle(log: Logger, opts: { intervalMs: number; now?: () => number }): ThrottledLog {
   const now = opts.now ?? (() => performance.now());

@@ -72,7 +72,7 @@ export function createSharedLimitStore(config: SharedStoreConfig, deps: SharedSt
     init: [LOAD_SCRIPT],
     onState: (up, reason) => {
       metrics.limitStoreUp.set(up ? 1 : 0);
-      if (up) log('up', 'warn', { redis: where, reason }, 'Redis rate-limit store answers; limits are shared again');
+      if (up) log('up', 'info', { redis: where, reason }, 'Redis rate-limit store answers; limits are shared by every replica');
       else log('down', 'warn', { redis: where, reason, failureMode: mode }, `Redis rate-limit store unavailable; decisions follow failure mode "${mode}" until a probe succeeds`);
     },
   });

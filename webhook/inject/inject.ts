@@ -4,8 +4,8 @@
  * No I/O, no clock, no Kubernetes API: the same input always gives the same patch.
  */
 import type { Operation } from 'fast-json-patch';
-import { loadConfig, type ResolvedAuthMode } from '../../sidecar/config.ts';
-import { CONFIG_FILE_ENV, SETTINGS } from '../../sidecar/settings.ts';
+import { limitStoreOf, loadConfig, type ResolvedAuthMode } from '../../sidecar/config.ts';
+import { CONFIG_FILE_ENV, SETTINGS, type LimitStore } from '../../sidecar/settings.ts';
 import { ConfigError } from '../../sidecar/errors.ts';
 import type { WebhookConfig } from '../config.ts';
 import { WEBHOOK_ERR, WebhookError, formatIssueList, quote, type Issue } from '../errors.ts';
@@ -147,8 +147,9 @@ function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan 
   if (o.configMap) out.set(CONFIG_FILE_ENV, `${CONFIG_DIR}/${CONFIG_FILE}`);
   for (const [k, v] of Object.entries(config.sidecar.env)) out.set(k, v);
   for (const [k, v] of o.env) out.set(k, v);
-  // The sidecar's own rule (config.ts): a URL selects Redis unless the store says memory.
-  const store = out.get(SETTINGS.rateLimitStore.env) ?? (out.has(SETTINGS.redisUrl.env) ? 'redis' : 'memory');
+  // The sidecar's own rule: a URL selects Redis unless the store says memory. Values here were
+  // formatted by the settings' parsers, so the store is one of LIMIT_STORES.
+  const store = limitStoreOf({ rateLimitStore: out.get(SETTINGS.rateLimitStore.env) as LimitStore | undefined, redisUrl: out.get(SETTINGS.redisUrl.env) });
   const redisSecret = o.redisSecret ?? (store === 'redis' ? config.sidecar.redisPasswordSecret : undefined);
   if (redisSecret) out.set(SETTINGS.redisPasswordFile.env, `${REDIS_DIR}/${REDIS_PASSWORD_FILE}`);
   return { env: [...out], redisSecret };
