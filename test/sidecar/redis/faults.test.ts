@@ -15,7 +15,7 @@ import { until } from '../../helpers/wait.ts';
 
 const TIMEOUT_MS = 100;
 /** Generous: a request that waited out a stopped Redis would take the whole stop (3 s). */
-const MAX_WAIT_MS = TIMEOUT_MS + 900;
+const MAX_WAIT_MS = TIMEOUT_MS + 1400;
 const BURST = 3;
 const MODES = ['local', 'open', 'closed'] as const;
 type Mode = (typeof MODES)[number];
