@@ -23,14 +23,23 @@ export function ensureRedis(): void {
   }
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (!canInstall) throw new Error('redis-server is missing: install the Debian package redis-server (apt-get install redis-server)');
-  const apt = (args: string[]) => execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  try {
-    apt(['install', '-y', '--no-install-recommends', 'redis-server']);
-  } catch {
-    apt(['update']);
-    apt(['install', '-y', '--no-install-recommends', 'redis-server']);
+  const apt = (args: string[]): boolean => {
+    try {
+      execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const present = () => existsSync(SERVER) && existsSync(CLI);
+  const install = () => apt(['install', '-y', '--no-install-recommends', 'redis-server']);
+  // A fresh machine may have no package lists yet; and the test runner starts several files at
+  // once, so another process may hold apt's locks while it installs the same package.
+  if (!install() && !present() && !(apt(['update']) && install())) {
+    const until = Date.now() + 300_000;
+    while (!present() && Date.now() < until) execFileSync('sleep', ['2']);
   }
-  if (!existsSync(SERVER) || !existsSync(CLI)) throw new Error('redis-server is missing after apt-get install redis-server');
+  if (!present()) throw new Error('redis-server is missing and apt-get install redis-server failed: install the Debian package redis-server');
   installed = true;
 }
 
