@@ -5,10 +5,11 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.ts';
-import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type Parsed, type Setting, type SettingKey, type Settings } from './settings.ts';
+import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type LimitStore, type Parsed, type Setting, type SettingKey, type Settings } from './settings.ts';
 import { unknownFileKeys, unknownVariables } from './unknown-settings.ts';
 import { SECTION_PARSERS, type Sections } from './sections.ts';
 import { resolveAlgorithms } from './auth/jwt.ts';
+import { parseRedisUrl } from './redis/url.ts';
 
 export type ResolvedAuthMode = AuthMode | 'none';
 
@@ -19,6 +20,8 @@ export interface Config extends Settings {
   readonly jwtEnabled: boolean;
   /** Whether API keys come from the variable or a file. */
   readonly apiKeyEnabled: boolean;
+  /** The rate-limit store in force: the configured one, or redis when a Redis URL is set. */
+  readonly limitStore: LimitStore;
   /** Structured config-file sections (per-group tools, per-tool limits, DLP patterns). */
   readonly sections: Sections;
 }
@@ -35,7 +38,7 @@ const MASKED = '<redacted>';
 
 function show(setting: Setting<unknown>, raw: unknown): string {
   if (setting.secret) return MASKED;
-  const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  const s = typeof raw === 'string' ? setting.display(raw) : JSON.stringify(raw);
   return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
 }
 
@@ -146,7 +149,7 @@ export function loadConfig(opts: LoadOptions): Config {
 }
 
 /** Rules that involve more than one setting. */
-function crossCheck(s: Settings, issues: ConfigIssue[], opts: LoadOptions): { auth: ResolvedAuthMode; jwtEnabled: boolean; apiKeyEnabled: boolean } {
+function crossCheck(s: Settings, issues: ConfigIssue[], opts: LoadOptions): { auth: ResolvedAuthMode; jwtEnabled: boolean; apiKeyEnabled: boolean; limitStore: LimitStore } {
   const apiKeyEnabled = (s.apiKeys?.length ?? 0) > 0 || s.apiKeyFile !== undefined;
   const jwtSources = [s.jwtIssuer, s.jwtJwksUrl, s.jwtSecret].filter((v) => v !== undefined).length;
   const jwtEnabled = jwtSources > 0;
@@ -198,7 +201,40 @@ function crossCheck(s: Settings, issues: ConfigIssue[], opts: LoadOptions): { au
   if (s.listenPort !== 0 && s.listenPort === s.adminPort && s.listenHost === s.adminHost) {
     issues.push({ setting: SETTINGS.adminPort.env, value: String(s.adminPort), expected: `a port other than ${SETTINGS.listenPort.env} (${s.listenPort})` });
   }
-  return { auth, jwtEnabled, apiKeyEnabled };
+  const limitStore = checkLimitStore(s, issues, opts);
+  return { auth, jwtEnabled, apiKeyEnabled, limitStore };
+}
+
+/** The store in force: MCP_AUTH_RATE_LIMIT_STORE, else redis exactly when a Redis URL is set. */
+export function limitStoreOf(s: { readonly rateLimitStore: LimitStore | undefined; readonly redisUrl: string | undefined }): LimitStore {
+  return s.rateLimitStore ?? (s.redisUrl !== undefined ? 'redis' : 'memory');
+}
+
+/**
+ * The rate-limit store. A Redis URL alone selects Redis (a cluster default can turn it on for
+ * every pod; MCP_AUTH_RATE_LIMIT_STORE=memory opts one out). The other Redis settings are checked
+ * only when Redis is in use, so cluster defaults never break a pod that does not use it.
+ */
+function checkLimitStore(s: Settings, issues: ConfigIssue[], opts: LoadOptions): LimitStore {
+  const store = limitStoreOf(s);
+  if (store !== 'redis') return store;
+  if (s.redisUrl === undefined) {
+    issues.push({ setting: SETTINGS.rateLimitStore.env, value: '"redis"', expected: `"memory" unless ${SETTINGS.redisUrl.env} is set` });
+    return store;
+  }
+  for (const k of ['redisPasswordFile', 'redisCaFile'] as const) {
+    const path = s[k];
+    if (path === undefined) continue;
+    try {
+      opts.readFile(path);
+    } catch (err) {
+      issues.push({ setting: SETTINGS[k].env, value: JSON.stringify(path), expected: `a readable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    }
+  }
+  if (s.redisCaFile !== undefined && parseRedisUrl(s.redisUrl)?.tls !== true) {
+    issues.push({ setting: SETTINGS.redisCaFile.env, value: JSON.stringify(s.redisCaFile), expected: `unset unless ${SETTINGS.redisUrl.env} is a rediss:// (TLS) URL` });
+  }
+  return store;
 }
 
 /** Freeze an object and everything it holds (config objects are read, never changed). */

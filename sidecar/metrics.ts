@@ -25,6 +25,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     rateLimited: new Counter({ name: 'mcp_warden_rate_limited_total', help: 'Requests refused with 429, by limit (identity, ip, tool, streams).', labelNames: ['limit'] as const, registers: [registry] }),
     toolCalls: new Counter({ name: 'mcp_warden_tool_calls_total', help: 'tools/call requests, by tool and decision.', labelNames: ['tool', 'decision'] as const, registers: [registry] }),
     redactions: new Counter({ name: 'mcp_warden_dlp_redactions_total', help: 'DLP matches, by rule and direction.', labelNames: ['rule', 'direction'] as const, registers: [registry] }),
+    limitStoreUp: new Gauge({ name: 'mcp_warden_rate_limit_store_up', help: 'Whether the shared rate-limit store (Redis) answers: 1 up, 0 down or probing.', registers: [registry] }),
+    limitStoreErrors: new Counter({ name: 'mcp_warden_rate_limit_store_errors_total', help: 'Failed shared-store decisions, by kind (timeout, connection, reply).', labelNames: ['kind'] as const, registers: [registry] }),
+    limitStoreFallbacks: new Counter({
+      name: 'mcp_warden_rate_limit_store_fallbacks_total',
+      help: 'Decisions made without the shared store, by failure mode (local, open, closed) and reason (down: skipped, error: the take failed).',
+      labelNames: ['mode', 'reason'] as const,
+      registers: [registry],
+    }),
     openStreams: new Gauge({ name: 'mcp_warden_open_streams', help: 'Open streaming responses (SSE).', registers: [registry] }),
     inflight: new Gauge({ name: 'mcp_warden_inflight_requests', help: 'Requests in flight.', registers: [registry] }),
   };

@@ -10,6 +10,7 @@
  * `run` covers everything up to the body, `runAfterBody` what needs the body. Each stage is built by
  * its own module from the config; stages that are off are simply not in the list.
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from './config.ts';
 import type { Reply, RequestContext, Stage } from './context.ts';
@@ -23,6 +24,7 @@ import { createJwtAuthenticator } from './auth/jwt.ts';
 import { metadataReply } from './auth/metadata.ts';
 import { unauthorizedReply } from './auth/challenge.ts';
 import { createRateLimiter } from './limit/limiter.ts';
+import { createSharedLimitStore } from './limit/shared-store.ts';
 import { clientIp, parseTrustedProxies } from './limit/client-ip.ts';
 import { parseIp } from './limit/ip.ts';
 import { createToolPolicyStage } from './policy/stage.ts';
@@ -83,7 +85,9 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
   }
   const auth = createAuthStage(config, { keys, bearer: jwt, challenge: jwt ? unauthorizedReply(config, { tokenPresented: false }) : undefined });
 
-  const limits = createRateLimiter(config, { ...(deps.now ? { now: deps.now } : {}), onLimited: (limit) => deps.metrics.rateLimited.inc({ limit }) });
+  // MCP_AUTH_RATE_LIMIT_STORE=redis: buckets shared by every replica (undefined: per-sidecar memory).
+  const shared = createSharedLimitStore(config, { logger: log, metrics: deps.metrics, readFile: (p) => readFileSync(p, 'utf8') });
+  const limits = createRateLimiter(config, { ...(deps.now ? { now: deps.now } : {}), ...(shared ? { store: shared.store } : {}), onLimited: (limit) => deps.metrics.rateLimited.inc({ limit }) });
   const trusted = parseTrustedProxies(config.trustedProxies);
   const peerTrusted = (req: IncomingMessage): boolean => {
     if (trusted.size === 0) return false;
@@ -151,6 +155,7 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     close() {
       keys?.close();
       jwt?.close();
+      shared?.close();
     },
   };
 }

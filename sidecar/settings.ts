@@ -11,6 +11,7 @@
  */
 
 import { parseCidr } from './limit/ip.ts';
+import { REDIS_URL_EXPECTED, parseRedisUrl } from './redis/url.ts';
 
 /**
  * The kind of value a setting takes, with its bounds, for tools that check values before the
@@ -45,6 +46,8 @@ export interface Setting<T, Always extends boolean = boolean> {
   readonly required: boolean;
   /** Never print the value (keys, secrets). */
   readonly secret: boolean;
+  /** A raw value as error messages may print it (a URL's password masked); identity by default. */
+  display(raw: string): string;
   /** Parse a raw value from the environment (a string) or the config file (any YAML value). */
   parse(raw: unknown): Parsed<T>;
   /** Render a value as the string an environment variable would carry. */
@@ -58,6 +61,7 @@ interface Common<T> {
   default?: T;
   required?: boolean;
   secret?: boolean;
+  display?: (raw: string) => string;
 }
 
 /** Whether a setting built from options `C` always has a value. */
@@ -74,6 +78,7 @@ function make<T, C extends Common<T>>(c: C, shape: Shape, expected: string, pars
     default: c.default,
     required: c.required ?? false,
     secret: c.secret ?? false,
+    display: c.display ?? ((raw: string) => raw),
     parse,
     format,
   });
@@ -172,6 +177,19 @@ export function url<const C extends Common<string> & { https?: boolean; pathless
   }, (v) => v);
 }
 
+/** A URL with any password in it masked, so an error message never repeats one. */
+export function maskUserinfo(raw: string): string {
+  return raw.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/, '$1:<redacted>@');
+}
+
+/** A `redis://` or `rediss://` URL without a password (redis/url.ts). */
+export function redisUrl<const C extends Common<string>>(c: C): Setting<string, HasValue<C>> {
+  return make({ display: maskUserinfo, ...c }, { kind: 'url' }, REDIS_URL_EXPECTED, (raw) => {
+    const t = asText(raw);
+    return t && parseRedisUrl(t) !== undefined ? ok(t) : bad();
+  }, (v) => v);
+}
+
 /** A list whose every item passes `item`; the whole list fails if one item does. */
 export function list<const C extends Common<readonly string[]> & { item?: (s: string) => boolean; expected: string; nonEmpty?: boolean }>(c: C): Setting<readonly string[], HasValue<C>> {
   return make(c, { kind: 'list', nonEmpty: c.nonEmpty === true }, c.expected, (raw) => {
@@ -215,10 +233,14 @@ export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS5
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const AUTH_MODES = ['apikey', 'jwt', 'any'] as const;
 export const DLP_MODES = ['redact', 'block', 'off'] as const;
+export const LIMIT_STORES = ['memory', 'redis'] as const;
+/** Kept equal to limit/failover-store.ts's FAILURE_MODES (a test checks). */
+export const REDIS_FAILURE_MODES = ['local', 'open', 'closed'] as const;
 
 export type AuthMode = (typeof AUTH_MODES)[number];
 export type DlpMode = (typeof DLP_MODES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LimitStore = (typeof LIMIT_STORES)[number];
 
 /** The table. Order is the order of the documentation and of error messages. */
 export const SETTINGS = {
@@ -270,7 +292,14 @@ export const SETTINGS = {
   rateLimitPerIpPerMinute: int({ env: 'MCP_AUTH_RATE_LIMIT_PER_IP_PER_MINUTE', file: 'rateLimit.perIpPerMinute', min: 1, max: 10_000_000, unit: 'requests per minute', doc: 'Per client IP. Unset: off.' }),
   trustedProxies: list({ env: 'MCP_AUTH_TRUSTED_PROXIES', file: 'rateLimit.trustedProxies', default: [], item: isCidr, expected: 'comma-separated IPv4 or IPv6 CIDRs such as 10.0.0.0/8', doc: 'Peers whose X-Forwarded-For is believed.' }),
   rateLimitMaxKeys: int({ env: 'MCP_AUTH_RATE_LIMIT_MAX_KEYS', file: 'rateLimit.maxKeys', default: 100_000, min: 1, max: 1_000_000, unit: 'keys', doc: 'Bound on tracked keys per limit; each limit allocates 24 B a key plus its index (3.45 MB at 100,000).' }),
-  maxStreamsPerIdentity: int({ env: 'MCP_AUTH_MAX_STREAMS_PER_IDENTITY', file: 'rateLimit.maxStreamsPerIdentity', min: 1, max: 100_000, unit: 'streams', doc: 'Concurrent open SSE streams per identity. Unset: off.' }),
+  maxStreamsPerIdentity: int({ env: 'MCP_AUTH_MAX_STREAMS_PER_IDENTITY', file: 'rateLimit.maxStreamsPerIdentity', min: 1, max: 100_000, unit: 'streams', doc: 'Concurrent open SSE streams per identity. Unset: off. Always per sidecar, also with Redis.' }),
+  rateLimitStore: oneOf({ env: 'MCP_AUTH_RATE_LIMIT_STORE', file: 'rateLimit.store', values: LIMIT_STORES, doc: 'Where buckets live: memory (per sidecar) or redis (shared by every replica). Default: redis when a Redis URL is set.' }),
+  redisUrl: redisUrl({ env: 'MCP_AUTH_RATE_LIMIT_REDIS_URL', file: 'rateLimit.redis.url', doc: 'The shared Redis, redis:// or rediss:// (TLS), e.g. redis://redis.infra:6379/0; never with a password.' }),
+  redisPasswordFile: text({ env: 'MCP_AUTH_RATE_LIMIT_REDIS_PASSWORD_FILE', file: 'rateLimit.redis.passwordFile', expected: 'a file path', doc: 'File holding the Redis password (a mounted Secret); re-read at every reconnect.' }),
+  redisCaFile: text({ env: 'MCP_AUTH_RATE_LIMIT_REDIS_CA_FILE', file: 'rateLimit.redis.caFile', expected: 'a file path', doc: "PEM CA certificates for rediss://, instead of Node's public CAs." }),
+  redisPrefix: text({ env: 'MCP_AUTH_RATE_LIMIT_REDIS_PREFIX', file: 'rateLimit.redis.prefix', default: 'mcp-warden:', pattern: /^[A-Za-z0-9_:.\-/]{1,64}$/, expected: 'up to 64 letters, digits and _ : . - / (no braces: they would pick the Redis Cluster slot)', doc: 'Prefix of every Redis key; services that share a Redis but not their limits need different ones.' }),
+  redisTimeoutMs: int({ env: 'MCP_AUTH_RATE_LIMIT_REDIS_TIMEOUT_MS', file: 'rateLimit.redis.timeoutMs', default: 50, min: 1, max: 5_000, unit: 'milliseconds', doc: 'Longest wait for one Redis decision; then the failure mode decides, and Redis is skipped until a background probe succeeds.' }),
+  redisFailure: oneOf({ env: 'MCP_AUTH_RATE_LIMIT_REDIS_FAILURE', file: 'rateLimit.redis.failure', default: 'local', values: REDIS_FAILURE_MODES, doc: 'While Redis cannot answer: local (per-sidecar buckets), open (no limit) or closed (503 with Retry-After).' }),
 
   // ---- DLP ----
   dlpMode: oneOf({ env: 'MCP_AUTH_DLP_MODE', file: 'dlp.mode', default: 'redact', values: DLP_MODES, doc: 'redact, block (the response is replaced by an error) or off.' }),

@@ -9,6 +9,7 @@ import { ConfigError, type ConfigIssue } from '../sidecar/errors.ts';
 import { CONFIG_FILE_ENV, SETTINGS, type Setting } from '../sidecar/settings.ts';
 import { didYouMean } from '../sidecar/suggest.ts';
 import { WARDEN_VERSION } from './version.ts';
+import { DEFAULT_REDIS_SECRET_KEY, parseRef, type ObjectKeyRef } from './inject/annotations.ts';
 
 export type NativeSidecarMode = 'auto' | 'true' | 'false';
 export type TlsMode = 'self-managed' | 'provided';
@@ -40,6 +41,11 @@ export interface WebhookConfig {
     readonly runAsUser: number | null;
     /** Sidecar variable -> value, already validated; annotations override them. */
     readonly env: Readonly<Record<string, string>>;
+    /**
+     * Secret (name or name/key, in each pod's own namespace) with the Redis password for sidecars
+     * that use Redis and name no Secret of their own; unset: none.
+     */
+    readonly redisPasswordSecret: ObjectKeyRef | undefined;
   };
 }
 
@@ -69,6 +75,7 @@ export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = deepFreeze({
     adminPort: 9901,
     runAsUser: SIDECAR_UID,
     env: {},
+    redisPasswordSecret: undefined,
   },
 } as WebhookConfig);
 
@@ -76,7 +83,16 @@ export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = deepFreeze({
  * Sidecar variables the webhook itself sets per pod; cluster defaults may not set them.
  * Secret-valued settings are refused too: only Secret names cross the webhook, never values.
  */
-export const WEBHOOK_OWNED_ENV: ReadonlySet<string> = new Set([SETTINGS.upstreamUrl.env, SETTINGS.listenPort.env, SETTINGS.adminPort.env, SETTINGS.apiKeyFile.env, CONFIG_FILE_ENV]);
+export const WEBHOOK_OWNED_ENV: ReadonlySet<string> = new Set([
+  SETTINGS.upstreamUrl.env,
+  SETTINGS.listenPort.env,
+  SETTINGS.adminPort.env,
+  SETTINGS.apiKeyFile.env,
+  CONFIG_FILE_ENV,
+  // Files exist in the sidecar only where the webhook mounts them (sidecar.redisPasswordSecret).
+  SETTINGS.redisPasswordFile.env,
+  SETTINGS.redisCaFile.env,
+]);
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -141,7 +157,7 @@ export function parseWebhookConfig(doc: unknown, source = 'config'): WebhookConf
 
   const server = section('server', ['port']);
   const tls = section('tls', ['mode', 'certFile', 'keyFile', 'secretName', 'serviceName', 'webhookConfigName', 'validityDays', 'renewBeforeDays']);
-  const sc = section('sidecar', ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env']);
+  const sc = section('sidecar', ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env', 'redisPasswordSecret']);
 
   const validityDays = num('tls.validityDays', tls.validityDays, D.tls.validityDays, 2, 3650);
   const renewBeforeDays = num('tls.renewBeforeDays', tls.renewBeforeDays, D.tls.renewBeforeDays, 1, 3649);
@@ -181,10 +197,20 @@ export function parseWebhookConfig(doc: unknown, source = 'config'): WebhookConf
       // null is a value here (leave it to the platform); only an absent key takes the default.
       runAsUser: sc.runAsUser === null ? null : num('sidecar.runAsUser', sc.runAsUser, SIDECAR_UID, 1, 2147483647),
       env: parseEnv(sc.env, bad),
+      redisPasswordSecret: secretRef('sidecar.redisPasswordSecret', sc.redisPasswordSecret, bad),
     },
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(cfg);
+}
+
+/** A Secret in each pod's own namespace, `name` or `name/key`; never another namespace's. */
+function secretRef(path: string, v: unknown, bad: (p: string, v: unknown, e: string) => void): ObjectKeyRef | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const r = typeof v === 'string' ? parseRef(v, DEFAULT_REDIS_SECRET_KEY, 'Secret') : undefined;
+  if (r?.ok) return r.ref;
+  bad(path, v, r?.expected ?? "a Secret in each pod's own namespace: name or name/key (no namespace)");
+  return undefined;
 }
 
 function parseResources(v: unknown, def: WebhookConfig['sidecar']['resources'], bad: (p: string, v: unknown, e: string) => void): WebhookConfig['sidecar']['resources'] {
@@ -226,13 +252,14 @@ function parseEnv(v: unknown, bad: (p: string, v: unknown, e: string) => void): 
   for (const [name, raw] of Object.entries(v)) {
     const path = `sidecar.env.${name}`;
     const setting = byEnv.get(name);
-    if (WEBHOOK_OWNED_ENV.has(name)) bad(path, raw, 'not set here: the webhook sets this variable for each pod');
+    if (name === SETTINGS.redisCaFile.env) bad(path, raw, 'not set here: injected pods hold no file at a path named here (a rediss:// Redis with a public CA needs none)');
+    else if (WEBHOOK_OWNED_ENV.has(name)) bad(path, raw, 'not set here: the webhook sets this variable for each pod');
     else if (!setting) bad(path, raw, `a variable the sidecar knows${didYouMean(name, byEnv.keys(), ' (see sidecar/settings.ts)')}`);
     else if (setting.secret) bad(path, '<redacted>', 'not set here: secret values never go in the webhook configuration (use the apikey-secret annotation)');
     else {
       const parsed = setting.parse(raw);
       if (parsed.ok) out[name] = setting.format(parsed.value);
-      else bad(path, raw, setting.expected + (parsed.detail ? ` (${parsed.detail})` : ''));
+      else bad(path, typeof raw === 'string' ? setting.display(raw) : raw, setting.expected + (parsed.detail ? ` (${parsed.detail})` : ''));
     }
   }
   return out;

@@ -71,3 +71,17 @@ export function tooManyRequests(label: LimitLabel, policy: string, limit: string
     body: { error: 'Too Many Requests', message: `Rate limit exceeded for ${what}; retry after ${retryAfterS} s.` },
   };
 }
+
+/**
+ * The 503 for a decision no store could make (a shared store down in `closed` mode, or any store
+ * that rejects). 503, not 429: the client is not over its budget, the sidecar cannot tell. Retry-After
+ * (RFC 9110 10.2.3) applies to 503 as well.
+ */
+export function limitUnavailable(retryAfterS: number): Reply {
+  return {
+    status: 503,
+    code: ERR.RATE_LIMIT_UNAVAILABLE,
+    headers: { [RETRY_AFTER]: String(retryAfterS) },
+    body: { error: 'Service Unavailable', message: `Rate limits cannot be checked right now; retry after ${retryAfterS} s.` },
+  };
+}

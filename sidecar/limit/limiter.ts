@@ -17,13 +17,14 @@
  * Buckets live in a RateLimitStore. By default each limiter has its own in-memory store of
  * `rateLimitMaxKeys` keys (memory-store.ts: 3.45 MB each at the default 100,000 keys, fixed at
  * start). Limits are per sidecar: N replicas allow N times the rate unless a shared store is
- * passed as `deps.store`. A store that rejects fails the request (the edge's error path), never
- * lets it through unlimited.
+ * passed as `deps.store` (the Redis store inside its failure-mode wrapper, failover-store.ts). A
+ * take that rejects is a decision no store could make: the request gets 503 with Retry-After
+ * (the rejection's `retryAfterMs`, else 1 s), never a pass.
  */
 import type { Config } from '../config.ts';
 import type { Reply, RequestContext, Stage } from '../context.ts';
 import type { Sections } from '../sections.ts';
-import { RATELIMIT, RATELIMIT_POLICY, appendItem, limitItem, policyItem, seconds, tooManyRequests, type LimitLabel } from './headers.ts';
+import { RATELIMIT, RATELIMIT_POLICY, appendItem, limitItem, limitUnavailable, policyItem, seconds, tooManyRequests, type LimitLabel } from './headers.ts';
 import { ipKey } from './ip.ts';
 import { createMemoryStore, type MemoryStore } from './memory-store.ts';
 import type { RateLimitStore } from './store.ts';
@@ -58,6 +59,15 @@ export interface RateLimiter {
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
+/** Retry-After when a store rejects without saying when to retry. */
+const DEFAULT_RETRY_AFTER_MS = 1000;
+
+/** A rejected take: 503 with the store's Retry-After. */
+function unavailable(err: unknown): Reply {
+  const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return limitUnavailable(seconds(typeof ms === 'number' && ms > 0 ? ms : DEFAULT_RETRY_AFTER_MS));
+}
+
 /**
  * Build the rate-limit stages from the configuration (values loadConfig has already checked against
  * the settings table); never reads env or listens.
@@ -89,7 +99,7 @@ export function createRateLimiter(config: LimiterConfig, deps: RateLimiterDeps =
     const pItem = policyItem(policy);
     return (ctx) => {
       const r = store.take(keyOf(ctx), policy, now());
-      return isPromise(r) ? r.then((x) => decide(ctx, label, policy, pItem, x)) : decide(ctx, label, policy, pItem, r);
+      return isPromise(r) ? r.then((x) => decide(ctx, label, policy, pItem, x), unavailable) : decide(ctx, label, policy, pItem, r);
     };
   }
 
@@ -136,7 +146,7 @@ export function createRateLimiter(config: LimiterConfig, deps: RateLimiterDeps =
           const r = store.take(`tool:${e.tool}:${who}`, e.policy, now());
           if (isPromise(r)) {
             const at = i;
-            return r.then((x) => (!x.allowed || last ? decide(ctx, 'tool', e.policy, e.pItem, x) : undefined) ?? run(at + 1));
+            return r.then((x) => (!x.allowed || last ? decide(ctx, 'tool', e.policy, e.pItem, x) : undefined) ?? run(at + 1), unavailable);
           }
           if (!r.allowed || last) {
             const reply = decide(ctx, 'tool', e.policy, e.pItem, r);

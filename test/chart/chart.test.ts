@@ -258,7 +258,7 @@ describe("the webhook's config file", () => {
     '': ['server', 'tls', 'nativeSidecar', 'excludeNamespaces', 'sidecar'],
     server: ['port'],
     tls: ['mode', 'certFile', 'keyFile', 'secretName', 'serviceName', 'webhookConfigName', 'validityDays', 'renewBeforeDays'],
-    sidecar: ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env'],
+    sidecar: ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env', 'redisPasswordSecret'],
   };
 
   test('config.yaml has exactly the contract keys, types and names of the rendered objects', () => {
@@ -309,6 +309,23 @@ describe("the webhook's config file", () => {
     const refused = Object.keys(props).filter((k) => get(props[k], 'allOf') !== undefined).sort();
     const expected = [...WEBHOOK_OWNED_ENV, ...Object.values(SETTINGS).filter((s) => s.secret).map((s) => s.env)].sort();
     assert.deepEqual(refused, [...new Set(expected)].sort());
+  });
+
+  test('a Redis the cluster already runs: its URL and password Secret reach every injected sidecar that limits', () => {
+    const r = renderings.find((x) => x.file === 'shared-redis-values.yaml');
+    assert.ok(r);
+    assert.ok(!r.objects.some((o) => JSON.stringify(o).includes('image":"redis')), 'the chart installs no Redis');
+    const config = parseWebhookConfigText(String(obj(one(r.objects, 'ConfigMap', where(r)).data, 'data')['config.yaml']), where(r));
+    assert.deepEqual(config.sidecar.redisPasswordSecret, { name: 'mcp-warden-redis', key: 'password' });
+    const pod = { metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true' } }, spec: { containers: [{ name: 's', image: 'i', ports: [{ name: 'mcp', containerPort: 3000 }] }] } };
+    const out = inject(pod, 'apps', config, { nativeSidecar: true });
+    assert.equal(out.action, 'injected', out.action === 'rejected' ? out.error.message : '');
+    if (out.action !== 'injected') return;
+    const spec = out.object.spec;
+    const env = Object.fromEntries((spec.initContainers![0]!.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    assert.equal(env.MCP_AUTH_RATE_LIMIT_REDIS_URL, 'rediss://redis-master.infra.svc:6380/0');
+    assert.equal(env.MCP_AUTH_RATE_LIMIT_REDIS_PASSWORD_FILE, '/var/run/mcp-warden/redis/password');
+    assert.deepEqual(spec.volumes?.find((v) => v.name === 'mcp-warden-redis'), { name: 'mcp-warden-redis', secret: { secretName: 'mcp-warden-redis', items: [{ key: 'password', path: 'password' }] } });
   });
 
   test('sidecar image and defaults come from the values', () => {

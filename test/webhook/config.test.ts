@@ -120,3 +120,23 @@ test('sidecar.env: an unknown name gets the same did-you-mean as the sidecar giv
   assert.deepEqual(got, ['config.yaml: sidecar.env.MCP_AUTH_DENY_TOOL: got "shell"; expected a variable the sidecar knows (did you mean MCP_AUTH_DENY_TOOLS?)']);
   assert.match(unknownVariables({ MCP_AUTH_DENY_TOOL: 'shell' })[0]!.expected, /\(did you mean MCP_AUTH_DENY_TOOLS\?\)/);
 });
+
+test('sidecar.redisPasswordSecret names a Secret in each pod\'s own namespace; Redis files are never set in sidecar.env', () => {
+  const ok = parseWebhookConfigText('sidecar:\n  redisPasswordSecret: mcp-redis\n  env:\n    MCP_AUTH_RATE_LIMIT_REDIS_URL: redis://r.infra:6379\n', 'config.yaml');
+  assert.deepEqual(ok.sidecar.redisPasswordSecret, { name: 'mcp-redis', key: 'redis-password' });
+  assert.equal(DEFAULT_WEBHOOK_CONFIG.sidecar.redisPasswordSecret, undefined);
+  const got = issues(`
+sidecar:
+  redisPasswordSecret: infra/mcp-redis/password
+  env:
+    MCP_AUTH_RATE_LIMIT_REDIS_URL: redis://admin:hunter2@r.infra:6379
+    MCP_AUTH_RATE_LIMIT_REDIS_PASSWORD_FILE: /etc/passwd
+    MCP_AUTH_RATE_LIMIT_REDIS_CA_FILE: /etc/ca.pem
+`);
+  assert.deepEqual(got, [
+    'config.yaml: sidecar.env.MCP_AUTH_RATE_LIMIT_REDIS_URL: got "redis://admin:<redacted>@r.infra:6379"; expected a redis:// or rediss:// URL such as redis://redis.infra.svc:6379/0, with no password (it comes from a file), query or fragment',
+    'config.yaml: sidecar.env.MCP_AUTH_RATE_LIMIT_REDIS_PASSWORD_FILE: got "/etc/passwd"; expected not set here: the webhook sets this variable for each pod',
+    'config.yaml: sidecar.env.MCP_AUTH_RATE_LIMIT_REDIS_CA_FILE: got "/etc/ca.pem"; expected not set here: injected pods hold no file at a path named here (a rediss:// Redis with a public CA needs none)',
+    "config.yaml: sidecar.redisPasswordSecret: got \"infra/mcp-redis/password\"; expected a Secret in the pod's own namespace: name or name/key (no namespace)",
+  ]);
+});

@@ -36,6 +36,16 @@ export const ANNOTATIONS = {
   rateLimitBurst: `${PREFIX}rate-limit-burst`,
   /** Per client IP rate, same forms as rate-limit (MCP_AUTH_RATE_LIMIT_PER_IP_PER_MINUTE). */
   rateLimitPerIp: `${PREFIX}rate-limit-per-ip`,
+  /** Where buckets live: memory (per sidecar) or redis (shared by the replicas) (MCP_AUTH_RATE_LIMIT_STORE). */
+  rateLimitStore: `${PREFIX}rate-limit-store`,
+  /** The shared Redis: redis:// or rediss://, never with a password (MCP_AUTH_RATE_LIMIT_REDIS_URL). */
+  rateLimitRedisUrl: `${PREFIX}rate-limit-redis-url`,
+  /** Secret with the Redis password, in the pod's namespace: `name` or `name/key` (key default `redis-password`). Mounted as a file. */
+  rateLimitRedisSecret: `${PREFIX}rate-limit-redis-secret`,
+  /** While Redis cannot answer: local, open or closed (MCP_AUTH_RATE_LIMIT_REDIS_FAILURE). */
+  rateLimitRedisFailure: `${PREFIX}rate-limit-redis-failure`,
+  /** Prefix of this workload's Redis keys (MCP_AUTH_RATE_LIMIT_REDIS_PREFIX). */
+  rateLimitRedisPrefix: `${PREFIX}rate-limit-redis-prefix`,
   /** DLP mode: redact, block or off (MCP_AUTH_DLP_MODE). */
   dlp: `${PREFIX}dlp`,
   /** Paths served without auth, comma-separated canonical paths (MCP_AUTH_EXEMPT_PATHS). */
@@ -67,6 +77,10 @@ const DIRECT: ReadonlyArray<readonly [string, Setting<unknown>]> = [
   [ANNOTATIONS.jwtRequiredGroups, SETTINGS.jwtRequiredGroups],
   [ANNOTATIONS.resourceUrl, SETTINGS.resourceUrl],
   [ANNOTATIONS.rateLimitBurst, SETTINGS.rateLimitBurst],
+  [ANNOTATIONS.rateLimitStore, SETTINGS.rateLimitStore],
+  [ANNOTATIONS.rateLimitRedisUrl, SETTINGS.redisUrl],
+  [ANNOTATIONS.rateLimitRedisFailure, SETTINGS.redisFailure],
+  [ANNOTATIONS.rateLimitRedisPrefix, SETTINGS.redisPrefix],
   [ANNOTATIONS.dlp, SETTINGS.dlpMode],
   [ANNOTATIONS.exemptPaths, SETTINGS.exemptPaths],
   [ANNOTATIONS.allowTools, SETTINGS.allowTools],
@@ -84,6 +98,7 @@ export const ENV_TO_ANNOTATION: ReadonlyMap<string, string> = new Map([...DIRECT
 
 export const DEFAULT_APIKEY_SECRET_KEY = 'mcp-auth-key';
 export const DEFAULT_CONFIG_MAP_KEY = 'config.yaml';
+export const DEFAULT_REDIS_SECRET_KEY = 'redis-password';
 
 /** A Secret or ConfigMap reference in the pod's own namespace. */
 export interface ObjectKeyRef {
@@ -99,6 +114,8 @@ export interface AnnotationOptions {
   readonly upstreamPort: number | string | undefined;
   readonly apiKeySecret: ObjectKeyRef | undefined;
   readonly configMap: ObjectKeyRef | undefined;
+  /** The Redis password's Secret, from the annotation (the cluster default is applied later). */
+  readonly redisSecret: ObjectKeyRef | undefined;
   /** Sidecar variable -> value (formatted by the setting), in annotation order; each value valid. */
   readonly env: ReadonlyArray<readonly [string, string]>;
   /** Which annotation produced each variable, so later checks can name the annotation. */
@@ -113,7 +130,8 @@ export const IANA_SVC_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/;
 const RATE = /^(\d{1,12})\s*(?:\/\s*(s|sec|second|m|min|minute|h|hour))?$/;
 const RATE_EXPECTED = 'a rate such as 200/min, 5/s or 600/h (a bare number means per minute; per hour must be a multiple of 60)';
 
-function parseRef(value: string, defaultKey: string, what: string): { ok: true; ref: ObjectKeyRef } | { ok: false; expected: string } {
+/** `name` or `name/key` of a Secret or ConfigMap in the pod's own namespace. */
+export function parseRef(value: string, defaultKey: string, what: string): { ok: true; ref: ObjectKeyRef } | { ok: false; expected: string } {
   const expected = `a ${what} in the pod's own namespace: name or name/key (no namespace)`;
   const parts = value.trim().split('/');
   if (parts.length > 2) return { ok: false, expected };
@@ -179,13 +197,14 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
   };
   const apiKeySecret = refOf(ANNOTATIONS.apiKeySecret, DEFAULT_APIKEY_SECRET_KEY, 'Secret');
   const configMap = refOf(ANNOTATIONS.config, DEFAULT_CONFIG_MAP_KEY, 'ConfigMap');
+  const redisSecret = refOf(ANNOTATIONS.rateLimitRedisSecret, DEFAULT_REDIS_SECRET_KEY, 'Secret');
 
   const env: Array<readonly [string, string]> = [];
   const envSource = new Map<string, string>();
   const put = (key: string, setting: Setting<unknown>, raw: string, shown = raw) => {
     const parsed = setting.parse(raw);
     if (!parsed.ok) {
-      issues.push({ setting: key, value: quote(shown), expected: setting.expected + (parsed.detail ? ` (${parsed.detail})` : '') });
+      issues.push({ setting: key, value: quote(setting.display(shown)), expected: setting.expected + (parsed.detail ? ` (${parsed.detail})` : '') });
       return;
     }
     env.push([setting.env, setting.format(parsed.value)]);
@@ -202,5 +221,5 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
     if (perMinute === undefined) issues.push({ setting: key, value: quote(v), expected: RATE_EXPECTED });
     else put(key, setting, String(perMinute), v);
   }
-  return { options: { inject, container, upstreamPort, apiKeySecret, configMap, env, envSource }, issues };
+  return { options: { inject, container, upstreamPort, apiKeySecret, configMap, redisSecret, env, envSource }, issues };
 }

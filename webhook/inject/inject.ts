@@ -4,18 +4,18 @@
  * No I/O, no clock, no Kubernetes API: the same input always gives the same patch.
  */
 import type { Operation } from 'fast-json-patch';
-import { loadConfig, type ResolvedAuthMode } from '../../sidecar/config.ts';
-import { CONFIG_FILE_ENV, SETTINGS } from '../../sidecar/settings.ts';
+import { limitStoreOf, loadConfig, type ResolvedAuthMode } from '../../sidecar/config.ts';
+import { CONFIG_FILE_ENV, SETTINGS, type LimitStore } from '../../sidecar/settings.ts';
 import { ConfigError } from '../../sidecar/errors.ts';
 import type { WebhookConfig } from '../config.ts';
 import { WEBHOOK_ERR, WebhookError, formatIssueList, quote, type Issue } from '../errors.ts';
 import { WARDEN_VERSION } from '../version.ts';
-import { ANNOTATIONS, ENV_TO_ANNOTATION, LABELS, parseAnnotations, type AnnotationOptions } from './annotations.ts';
+import { ANNOTATIONS, ENV_TO_ANNOTATION, LABELS, parseAnnotations, type AnnotationOptions, type ObjectKeyRef } from './annotations.ts';
 import { skipBeforeAnnotations, skipByOptIn, type SkipReason } from './decide.ts';
 import { diff } from './patch.ts';
 import { planPorts, type PortPlan } from './ports.ts';
 import { renameProbePorts } from './probes.ts';
-import { APIKEY_DIR, APIKEY_FILE, CONFIG_DIR, CONFIG_FILE, SIDECAR_NAME, renderSidecar, renderVolumes } from './render.ts';
+import { APIKEY_DIR, APIKEY_FILE, CONFIG_DIR, CONFIG_FILE, REDIS_DIR, REDIS_PASSWORD_FILE, SIDECAR_NAME, renderSidecar, renderVolumes } from './render.ts';
 import { podShapeIssues } from './shape.ts';
 import { DEFAULT_CONTAINER_ANNOTATION, readStatus, strip, unrecordedSidecars, type InjectionStatus } from './status.ts';
 import type { PodLike } from './types.ts';
@@ -79,11 +79,11 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   const plan = planPorts(spec, app, options.upstreamPort, config.sidecar);
   if ('setting' in plan) issues.push(plan);
 
-  const env = sidecarEnv(options, config, 'setting' in plan ? undefined : plan);
+  const { env, redisSecret } = sidecarEnv(options, config, 'setting' in plan ? undefined : plan);
   // The sidecar's own check of the variables it will get; undefined when a ConfigMap may supply more.
   const checked = !options.configMap && issues.length === 0 ? crossCheck(env, options) : undefined;
   if (checked) issues.push(...checked.issues);
-  const volumes = renderVolumes(options);
+  const volumes = renderVolumes({ ...options, redisSecret });
   for (const v of volumes) if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ setting: `spec.volumes[${v.name}]`, value: 'present', expected: `no volume named "${v.name}" (the name is reserved for mcp-warden)` });
   if (issues.length > 0 || 'setting' in plan) return reject(issues);
 
@@ -93,7 +93,7 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     app.ports![plan.appPortIndex]!.name = plan.rename.to;
     rewrittenProbes = renameProbePorts(app, plan.rename.from, plan.rename.to);
   }
-  const sidecar = renderSidecar(config, { apiKeySecret: options.apiKeySecret, configMap: options.configMap, native: opts.nativeSidecar, env, publicPortName: plan.publicPortName, adminPortName: plan.adminPortName, listenPort: plan.listenPort, adminPort: plan.adminPort });
+  const sidecar = renderSidecar(config, { apiKeySecret: options.apiKeySecret, configMap: options.configMap, redisSecret, native: opts.nativeSidecar, env, publicPortName: plan.publicPortName, adminPortName: plan.adminPortName, listenPort: plan.listenPort, adminPort: plan.adminPort });
   if (opts.nativeSidecar) spec.initContainers = [sidecar, ...(spec.initContainers ?? [])];
   else spec.containers = [sidecar, ...spec.containers];
   if (volumes.length > 0) spec.volumes = [...(spec.volumes ?? []), ...volumes];
@@ -132,9 +132,11 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
 
 /**
  * The sidecar's variables: what the webhook decides per pod, then the cluster defaults, then the
- * annotations (which override defaults of the same name).
+ * annotations (which override defaults of the same name). A sidecar that uses Redis gets its
+ * password from the annotation's Secret, else from the cluster's default Secret name (always in
+ * the pod's own namespace), mounted as a file.
  */
-function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan | undefined): Array<readonly [string, string]> {
+function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan | undefined): { env: Array<readonly [string, string]>; redisSecret: ObjectKeyRef | undefined } {
   const out = new Map<string, string>();
   if (plan) {
     out.set(SETTINGS.upstreamUrl.env, `http://127.0.0.1:${plan.upstreamPort}`);
@@ -145,7 +147,12 @@ function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan 
   if (o.configMap) out.set(CONFIG_FILE_ENV, `${CONFIG_DIR}/${CONFIG_FILE}`);
   for (const [k, v] of Object.entries(config.sidecar.env)) out.set(k, v);
   for (const [k, v] of o.env) out.set(k, v);
-  return [...out];
+  // The sidecar's own rule: a URL selects Redis unless the store says memory. Values here were
+  // formatted by the settings' parsers, so the store is one of LIMIT_STORES.
+  const store = limitStoreOf({ rateLimitStore: out.get(SETTINGS.rateLimitStore.env) as LimitStore | undefined, redisUrl: out.get(SETTINGS.redisUrl.env) });
+  const redisSecret = o.redisSecret ?? (store === 'redis' ? config.sidecar.redisPasswordSecret : undefined);
+  if (redisSecret) out.set(SETTINGS.redisPasswordFile.env, `${REDIS_DIR}/${REDIS_PASSWORD_FILE}`);
+  return { env: [...out], redisSecret };
 }
 
 /**
@@ -158,9 +165,9 @@ function crossCheck(env: ReadonlyArray<readonly [string, string]>, o: Annotation
   try {
     const loaded = loadConfig({
       env: vars,
-      // The key file is a Secret mounted later: any content parses; only existence is checked.
+      // Key and password files are Secrets mounted later: any content parses; only existence is checked.
       readFile: (p) => {
-        if (p === vars[SETTINGS.apiKeyFile.env]) return '';
+        if (p === vars[SETTINGS.apiKeyFile.env] || p === vars[SETTINGS.redisPasswordFile.env]) return '';
         throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
       },
     });

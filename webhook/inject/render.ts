@@ -14,6 +14,10 @@ export const APIKEY_VOLUME = 'mcp-warden-apikey';
 export const APIKEY_DIR = '/var/run/mcp-warden/apikey';
 /** File name of the API keys inside APIKEY_DIR. */
 export const APIKEY_FILE = 'keys';
+export const REDIS_VOLUME = 'mcp-warden-redis';
+export const REDIS_DIR = '/var/run/mcp-warden/redis';
+/** File name of the Redis password inside REDIS_DIR. */
+export const REDIS_PASSWORD_FILE = 'password';
 export const CONFIG_VOLUME = 'mcp-warden-config';
 export const CONFIG_DIR = '/etc/mcp-warden/sidecar';
 export const CONFIG_FILE = 'config.yaml';
@@ -45,12 +49,14 @@ export interface SidecarSpec {
   readonly adminPort: number;
   readonly apiKeySecret: ObjectKeyRef | undefined;
   readonly configMap: ObjectKeyRef | undefined;
+  readonly redisSecret: ObjectKeyRef | undefined;
 }
 
 /** Volumes the sidecar needs: Secrets and ConfigMaps are mounted as directories (no subPath) so updates reach the files without a restart. */
-export function renderVolumes(s: Pick<SidecarSpec, 'apiKeySecret' | 'configMap'>): Volume[] {
+export function renderVolumes(s: Pick<SidecarSpec, 'apiKeySecret' | 'configMap' | 'redisSecret'>): Volume[] {
   const out: Volume[] = [];
   if (s.apiKeySecret) out.push({ name: APIKEY_VOLUME, secret: { secretName: s.apiKeySecret.name, items: [{ key: s.apiKeySecret.key, path: APIKEY_FILE }] } });
+  if (s.redisSecret) out.push({ name: REDIS_VOLUME, secret: { secretName: s.redisSecret.name, items: [{ key: s.redisSecret.key, path: REDIS_PASSWORD_FILE }] } });
   if (s.configMap) out.push({ name: CONFIG_VOLUME, configMap: { name: s.configMap.name, items: [{ key: s.configMap.key, path: CONFIG_FILE }] } });
   return out;
 }
@@ -66,6 +72,7 @@ export function renderSidecar(config: WebhookConfig, s: SidecarSpec): Container 
   });
   const mounts: Array<Record<string, unknown>> = [];
   if (s.apiKeySecret) mounts.push({ name: APIKEY_VOLUME, mountPath: APIKEY_DIR, readOnly: true });
+  if (s.redisSecret) mounts.push({ name: REDIS_VOLUME, mountPath: REDIS_DIR, readOnly: true });
   if (s.configMap) mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });
   const c: Container = {
     name: SIDECAR_NAME,

@@ -211,4 +211,5 @@ sidecar:
   runAsUser: {{ if kindIs "invalid" .Values.sidecar.runAsUser }}null{{ else }}{{ int64 .Values.sidecar.runAsUser }}{{ end }}
   env:
     {{- toYaml .Values.sidecar.env | nindent 4 }}
+  redisPasswordSecret: {{ .Values.sidecar.redisPasswordSecret | quote }}
 {{- end -}}
