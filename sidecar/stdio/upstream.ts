@@ -31,7 +31,10 @@ export type UpstreamState = 'waiting' | 'initializing' | 'ready' | 'stopped';
 export interface UpstreamEvents {
   /** The server is up and initialized. */
   onUp(info: UpstreamInfo): void;
-  /** The server exited (or the bridge is stopping): sessions opened against it are void. */
+  /**
+   * The server exited (or the bridge is stopping): sessions opened against it are void. Called once
+   * every request that was waiting on it has failed, so their errors reach the clients first.
+   */
   onDown(info: UpstreamInfo): void;
   /** A notification the server sent on its own (list changes, resource updates, log messages). */
   onNotification(notification: Notification): void;
@@ -62,6 +65,8 @@ const PASSTHROUGH: StandardSchemaV1<unknown, Record<string, unknown>> = {
 /** How often to look for the wrapper while waiting, and how long to wait after a failed handshake. */
 const POLL_MS = 100;
 const RETRY_MS = 1000;
+/** Time for failed requests' errors to be written before their sessions close (see connectOnce). */
+const ERRORS_FLUSH_MS = 50;
 
 const WAITING: Record<FifoWait, (dir: string) => string> = {
   missing: (dir) => `the FIFOs in ${dir} do not exist yet: the MCP container has not started its wrapper (it needs /bin/sh and mkfifo; see its container status)`,
@@ -91,6 +96,8 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
   let generation = 0;
   const stopping = new AbortController();
   let loop: Promise<void> | undefined;
+  /** Relayed requests still waiting, so onDown can wait for their errors to be sent. */
+  const inflight = new Set<Promise<unknown>>();
 
   const setWaiting = (why: string): void => {
     if (why !== waitingFor) log.info({ waitingFor: why }, 'waiting for the stdio server');
@@ -139,6 +146,10 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
       setWaiting('the stdio server exited; waiting for its container to restart');
       log.warn({ generation: gone.generation }, 'the stdio server exited');
     }
+    // The Client failed every waiting request when the transport closed; let each handler write its
+    // error to its client (a few turns of the event loop) before the sessions carrying them close.
+    await Promise.allSettled([...inflight]);
+    await new Promise((r) => setTimeout(r, ERRORS_FLUSH_MS));
     events.onDown(gone);
   }
 
@@ -155,13 +166,15 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
     async request(method, params, opts) {
       const c = client;
       if (state !== 'ready' || c === undefined) throw bridgeError(ProtocolErrorCode.InternalError, BRIDGE_ERR.NOT_RUNNING, `the MCP server is not running: ${waitingFor ?? 'it is stopping'}`);
+      const pending = c.request({ method, ...(params === undefined ? {} : { params }) }, PASSTHROUGH, {
+        signal: opts.signal,
+        timeout: config.requestTimeoutMs,
+        resetTimeoutOnProgress: true,
+        ...(opts.onprogress ? { onprogress: opts.onprogress as (p: unknown) => void } : {}),
+      });
+      inflight.add(pending);
       try {
-        return await c.request({ method, ...(params === undefined ? {} : { params }) }, PASSTHROUGH, {
-          signal: opts.signal,
-          timeout: config.requestTimeoutMs,
-          resetTimeoutOnProgress: true,
-          ...(opts.onprogress ? { onprogress: opts.onprogress as (p: unknown) => void } : {}),
-        });
+        return await pending;
       } catch (err) {
         if (err instanceof SdkError && err.code === SdkErrorCode.ConnectionClosed) {
           throw bridgeError(ProtocolErrorCode.InternalError, BRIDGE_ERR.EXITED, `the MCP server process exited before answering ${method}`);
@@ -170,6 +183,8 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
           throw bridgeError(ProtocolErrorCode.InternalError, BRIDGE_ERR.TIMEOUT, `the MCP server did not answer ${method} within ${config.requestTimeoutMs} ms`);
         }
         throw err;
+      } finally {
+        inflight.delete(pending);
       }
     },
     start() {
