@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { connectClient } from '../helpers/mcp-client.ts';
 import { startStdioPod, type StdioPod } from '../helpers/stdio-pod.ts';
+import { until } from '../helpers/wait.ts';
 
 async function modernClient(p: StdioPod): Promise<ClientV2> {
   const c = new ClientV2({ name: 'servers-e2e', version: '1' }, { versionNegotiation: { mode: 'auto' } });
@@ -74,4 +75,23 @@ describe('a stdio server that asks its client things', () => {
       }
     });
   }
+
+  test("a client's cancelled call is cancelled at the server, for both eras", async () => {
+    const log = () => p.pod.container('server').output();
+    for (const client of [await connectClient(new URL(p.url).origin, 'streamableHttp', p.headers), await modernClient(p)]) {
+      try {
+        const before = (log().match(/^cancelled /gm) ?? []).length;
+        const waiting = (log().match(/^waiting /gm) ?? []).length;
+        const ac = new AbortController();
+        const params = { name: 'wait-for-cancel', arguments: {} };
+        const call = client instanceof ClientV2 ? client.callTool(params, { signal: ac.signal }) : client.callTool(params, undefined, { signal: ac.signal });
+        await until(() => (log().match(/^waiting /gm) ?? []).length > waiting, 'the server to start the call');
+        ac.abort();
+        await assert.rejects(call);
+        await until(() => (log().match(/^cancelled /gm) ?? []).length > before, 'the server to see notifications/cancelled');
+      } finally {
+        await client.close();
+      }
+    }
+  });
 });
