@@ -205,7 +205,7 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== MCP_PATH) {
-      send(res, 404, BRIDGE_ERR.METHOD_NOT_RELAYED, `MCP is served at ${MCP_PATH}`, {}, ProtocolErrorCode.InvalidRequest);
+      send(res, 404, BRIDGE_ERR.BAD_REQUEST, `MCP is served at ${MCP_PATH}`, {}, ProtocolErrorCode.InvalidRequest);
       return;
     }
     const info = upstream.info;
@@ -234,13 +234,13 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
         web = await toWebRequest(req);
       } catch (err) {
         const tooLarge = (err as { status?: number }).status === 413;
-        send(res, tooLarge ? 413 : 400, BRIDGE_ERR.METHOD_NOT_RELAYED, tooLarge ? 'request body too large' : 'unreadable request body', {}, ProtocolErrorCode.InvalidRequest);
+        send(res, tooLarge ? 413 : 400, BRIDGE_ERR.BAD_REQUEST, tooLarge ? 'request body too large' : 'unreadable request body', {}, ProtocolErrorCode.InvalidRequest);
         return;
       }
       try {
         body = JSON.parse(await web.text());
       } catch {
-        send(res, 400, BRIDGE_ERR.METHOD_NOT_RELAYED, 'the request body is not JSON', {}, ProtocolErrorCode.ParseError);
+        send(res, 400, BRIDGE_ERR.BAD_REQUEST, 'the request body is not JSON', {}, ProtocolErrorCode.ParseError);
         return;
       }
       legacy = await isLegacyRequest(web, body);
@@ -265,7 +265,7 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
   const http: HttpServer = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
       log.error({ err: err.message }, 'request failed');
-      send(res, 500, BRIDGE_ERR.NOT_RUNNING, 'internal error');
+      send(res, 500, BRIDGE_ERR.INTERNAL, 'internal error');
     });
   });
   const sockets = new Set<Socket>();

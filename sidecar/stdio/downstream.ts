@@ -58,7 +58,7 @@ export function createDownstreamServer(info: UpstreamInfo, deps: { readonly upst
     const method = request.method;
     if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && deps.subscriptions && capabilities.resources?.subscribe) {
       const uri = (request.params as { uri?: unknown } | undefined)?.uri;
-      if (typeof uri !== 'string' || uri === '') throw bridgeError(ProtocolErrorCode.InvalidParams, BRIDGE_ERR.METHOD_NOT_RELAYED, `${method} needs params.uri, a non-empty string`);
+      if (typeof uri !== 'string' || uri === '') throw bridgeError(ProtocolErrorCode.InvalidParams, BRIDGE_ERR.BAD_REQUEST, `${method} needs params.uri, a non-empty string`);
       if (method === 'resources/subscribe') await deps.subscriptions.subscribe(uri);
       else deps.subscriptions.unsubscribe(uri);
       return {};

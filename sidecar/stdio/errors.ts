@@ -22,6 +22,10 @@ export const BRIDGE_ERR = {
   NO_SESSION: 'ERR_STDIO_NO_SESSION',
   /** A 2025-era request naming a session the bridge does not have (closed, expired, or from a server process that exited). */
   UNKNOWN_SESSION: 'ERR_STDIO_UNKNOWN_SESSION',
+  /** Not an MCP request: another path, an unreadable or oversized body, a body that is not JSON. */
+  BAD_REQUEST: 'ERR_STDIO_BAD_REQUEST',
+  /** A bug in the bridge (logged); the client gets 500. */
+  INTERNAL: 'ERR_STDIO_INTERNAL',
 } as const;
 
 export type BridgeErrorCode = (typeof BRIDGE_ERR)[keyof typeof BRIDGE_ERR];

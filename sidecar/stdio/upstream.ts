@@ -10,7 +10,8 @@
  */
 import { Client, ProtocolErrorCode, SdkError, SdkErrorCode, type Implementation, type JSONRPCRequest, type Notification, type ServerCapabilities, type StandardSchemaV1 } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
-import { WARDEN_VERSION } from '../../webhook/version.ts';
+// The version from package.json, inlined by esbuild (as webhook/version.ts does for the webhook).
+import pkg from '../../package.json' with { type: 'json' };
 import type { BridgeConfig } from './config.ts';
 import { BRIDGE_ERR, bridgeError } from './errors.ts';
 import { openFifos, type FifoWait } from './fifo.ts';
@@ -109,7 +110,7 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
     const pair = await openFifos(config.dir, { signal: stopping.signal, pollMs: POLL_MS, onWait: (why) => setWaiting(WAITING[why](config.dir)) });
     state = 'initializing';
     setWaiting('the stdio server is answering initialize');
-    const c = new Client({ name: 'mcp-warden-stdio-bridge', version: WARDEN_VERSION }, { capabilities: {} });
+    const c = new Client({ name: 'mcp-warden-stdio-bridge', version: pkg.version }, { capabilities: {} });
     c.fallbackRequestHandler = async (request) => refuseServerRequest(request);
     c.fallbackNotificationHandler = async (n) => events.onNotification(n);
     c.onerror = (err) => log.debug({ err: err.message }, 'stdio server message problem');

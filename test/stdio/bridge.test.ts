@@ -204,10 +204,20 @@ describe('bridge in front of server-everything stdio', () => {
     assert.equal(await code(unknown), 'ERR_STDIO_UNKNOWN_SESSION');
     const elsewhere = await post('{"jsonrpc":"2.0","id":1,"method":"tools/list"}', {}, b.url.replace('/mcp', '/other'));
     assert.equal(elsewhere.status, 404);
-    await elsewhere.body?.cancel();
+    assert.equal(await code(elsewhere), 'ERR_STDIO_BAD_REQUEST');
     const bad = await post('{"jsonrpc":');
     assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { error: { code: number } }).error.code, -32700);
+    const badBody = (await bad.json()) as { error: { code: number; data: { code: string } } };
+    assert.deepEqual([badBody.error.code, badBody.error.data.code], [-32700, 'ERR_STDIO_BAD_REQUEST']);
+    // In a session, a method the bridge does not relay (the server advertises tasks; the bridge does not).
+    const init = await post('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}');
+    const sid = init.headers.get('mcp-session-id')!;
+    assert.match(await init.text(), /"protocolVersion":"2025-06-18"/);
+    const tasks = await post('{"jsonrpc":"2.0","id":2,"method":"tasks/list"}', { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
+    const message = JSON.parse(/^data: (.*)$/m.exec(await tasks.text())![1]!) as { id: number; error: { code: number; message: string; data: { code: string } } };
+    assert.deepEqual([message.id, message.error.code, message.error.data.code], [2, -32601, 'ERR_STDIO_METHOD_NOT_RELAYED']);
+    assert.equal(message.error.message, 'mcp-warden stdio bridge: tasks/list is not relayed to the stdio server');
+    await fetch(b.url, { method: 'DELETE', headers: { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' } });
     const get = await fetch(b.url, { headers: { accept: 'text/event-stream' } });
     assert.equal(get.status, 405, 'a GET without a session: no 2025 session to stream, and 2026-07-28 has no GET');
     await get.body?.cancel();
