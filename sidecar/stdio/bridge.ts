@@ -284,20 +284,27 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
     });
   const closeServer = (srv: HttpServer) => new Promise<void>((resolve) => (srv.listening ? srv.close(() => resolve()) : resolve()));
 
+  /**
+   * Stop accepting (new requests get 503, readiness fails), end the 2025 GET streams (their clients
+   * reconnect elsewhere), let relayed requests in flight finish within the grace period, then close
+   * everything and the server's stdin.
+   */
   async function stopAll(graceMs: number): Promise<void> {
     draining = true;
     clearInterval(sweeper);
     const closed = Promise.all([closeServer(http), closeServer(admin)]);
-    await sessions.closeAll();
-    await modern?.handler.close().catch(() => undefined);
-    const deadline = setTimeout(() => {
-      for (const s of sockets) s.destroy();
-      admin.closeAllConnections();
-    }, graceMs);
     http.closeIdleConnections();
     admin.closeIdleConnections();
+    for (const s of sessions.all()) s.transport.closeStandaloneSSEStream();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([upstream.settled(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    await sessions.closeAll();
+    await modern?.handler.close().catch(() => undefined);
+    // Whatever is still open (2026-07-28 listen streams, slow clients) ends now.
+    for (const s of sockets) s.destroy();
+    admin.closeAllConnections();
     await closed;
-    clearTimeout(deadline);
     await upstream.stop();
   }
 

@@ -48,6 +48,8 @@ export interface Upstream {
   readonly info: UpstreamInfo | undefined;
   /** Relay one request; progress reported by the server reaches `onprogress`. */
   request(method: string, params: Record<string, unknown> | undefined, opts: { readonly signal: AbortSignal; readonly onprogress?: (progress: Record<string, unknown>) => void }): Promise<Record<string, unknown>>;
+  /** Resolves once every relayed request waiting now has an answer (or an error). */
+  settled(): Promise<void>;
   /** Begin the connect loop (returns at once). */
   start(): void;
   /** Stop: the server's stdin is closed, so it sees EOF. */
@@ -187,6 +189,9 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
       } finally {
         inflight.delete(pending);
       }
+    },
+    async settled() {
+      await Promise.allSettled([...inflight]);
     },
     start() {
       if (loop) return;

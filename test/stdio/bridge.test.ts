@@ -250,3 +250,31 @@ describe('bridge in front of server-everything stdio', () => {
     assert.ok(b.logs.some((l) => l.msg === 'session closed' && l.why === 'evicted'), 'the idle one was evicted');
   });
 });
+
+describe('bridge drain (SIGTERM)', () => {
+  let b: RunningBridge;
+  before(async () => {
+    b = await startBridge({ env: { MCP_STDIO_SHUTDOWN_GRACE_MS: '20000' } });
+  });
+  after(() => b?.close());
+
+  test('a call in flight finishes, a new request gets 503, readiness fails at once, then the server sees EOF and exits', async () => {
+    const client = await v1(b.url);
+    let progressed = false;
+    const call = client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 4 } }, undefined, { onprogress: () => void (progressed = true) });
+    await until(() => progressed, 'the call to be running');
+    const serverExit = new Promise((r) => b.server().once('exit', (code, signal) => r([code, signal])));
+    const drained = b.bridge.drain();
+    assert.equal(b.bridge.ready, false, 'readiness fails at once');
+    const refused = await fetch(b.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}' }).then(
+      async (r) => [r.status, await r.text()] as const,
+      () => [0, 'connection refused'] as const,
+    );
+    assert.ok(refused[0] === 503 || refused[0] === 0, `a new request while draining: ${refused.join(' ')}`);
+    const r = await call;
+    assert.match(JSON.stringify(r.content), /Long running operation completed/);
+    await drained;
+    assert.deepEqual(await serverExit, [0, null], 'the server exited by itself once its stdin closed');
+    await client.close().catch(() => undefined);
+  });
+});
