@@ -54,15 +54,23 @@ describe('the bridge bundle runs alone', () => {
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}',
     });
-    assert.equal(init.status, 200);
+    const initText = await init.text();
+    assert.equal(init.status, 200, initText);
     assert.ok(init.headers.get('mcp-session-id'));
-    assert.match(await init.text(), /"name":"mcp-servers\/everything"/);
+    assert.match(initText, /"name":"mcp-servers\/everything"/);
+    // One request relayed to the server: it answers in order, so whatever it wrote on its own at
+    // start (list_changed after initialize) is out before this answer, and the stop below cannot
+    // race a write into the closed FIFO.
+    const session = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-06-18' };
+    await (await fetch(`http://127.0.0.1:${start.port}/mcp`, { method: 'POST', headers: session, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).text();
+    const list = await fetch(`http://127.0.0.1:${start.port}/mcp`, { method: 'POST', headers: session, body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' });
+    assert.match(await list.text(), /"name":"echo"/);
 
     const serverExit = once(server, 'exit');
     bridge.kill('SIGTERM');
     const [code] = await once(bridge, 'exit');
     assert.equal(code, 0, out);
-    assert.deepEqual((await serverExit).slice(0, 2), [0, null], 'the server exited by itself: its stdin ended');
+    assert.deepEqual((await serverExit).slice(0, 2), [0, null], `the server exited by itself: its stdin ended\n${out}`);
     assert.deepEqual(readdirSync(dirname(bundle)).sort(), ['stdio-bridge.mjs'], 'the bridge wrote nothing beside its bundle');
   });
 });

@@ -117,11 +117,8 @@ describe('server-everything over stdio, injected and run as a pod', () => {
     await assert.rejects(modern.callTool({ name: 'get-env', arguments: {} }), /Tool "get-env" is not permitted/);
   });
 
-  test('a secret in a response is redacted by the sidecar', async () => {
-    // 2025-era sessions answer over SSE. Not the 2026-07-28 client yet: its JSON responses, when DLP
-    // rewrites them, are cut short by the sidecar's response writer on Node 24 (cork and end with
-    // two or more chunks: reported, not in this change's scope).
-    for (const client of [track(await v1(p)), track(await connectV2(p, 'legacy'))]) {
+  test('a secret in a response is redacted by the sidecar, over SSE (2025 sessions) and JSON (2026-07-28)', async () => {
+    for (const client of [track(await v1(p)), track(await connectV2(p, 'legacy')), track(await connectV2(p, 'auto'))]) {
       const text = textOf(await client.callTool({ name: 'echo', arguments: { message: `key ${AWS} end` } }));
       assert.ok(!text.includes(AWS), text);
       assert.match(text, /^Echo: key \[REDACTED:[a-z-]+\] end$/);
