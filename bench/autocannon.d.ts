@@ -8,6 +8,8 @@ declare module 'autocannon' {
     duration?: number;
     connections?: number;
     overallRate?: number;
+    /** Replace each `[<id>]` in the body with a fresh id per request. */
+    idReplacement?: boolean;
   }
   interface Histogram {
     p50: number;

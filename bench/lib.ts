@@ -24,12 +24,13 @@ export interface LoadResult {
   readonly non2xx: number;
 }
 
-export async function load(opts: { url: string; headers?: Record<string, string>; seconds: number; connections: number; rate?: number; method?: string; body?: string }): Promise<LoadResult> {
+export async function load(opts: { url: string; headers?: Record<string, string>; seconds: number; connections: number; rate?: number; method?: string; body?: string; idReplacement?: boolean }): Promise<LoadResult> {
   const r = await autocannon({
     url: opts.url,
     method: (opts.method ?? 'GET') as 'GET',
     headers: opts.headers,
     body: opts.body,
+    ...(opts.idReplacement ? { idReplacement: true } : {}),
     duration: opts.seconds,
     connections: opts.connections,
     ...(opts.rate ? { overallRate: opts.rate } : {}),
@@ -47,7 +48,7 @@ export function table(header: string[], rows: (string | number)[][]): string {
  * milliseconds). Each request is timed from when it was due, not when it was sent, so a stalled
  * generator or server shows up in the figures instead of hiding (coordinated omission).
  */
-export async function fixedRate(opts: { url: string; headers?: Record<string, string>; rate: number; seconds: number }): Promise<{ p50: number; p99: number; sent: number; errors: number }> {
+export async function fixedRate(opts: { url: string; headers?: Record<string, string>; rate: number; seconds: number; method?: 'GET' | 'POST'; body?: (i: number) => string }): Promise<{ p50: number; p99: number; sent: number; errors: number }> {
   const { Pool } = await import('undici');
   const u = new URL(opts.url);
   const pool = new Pool(u.origin, { connections: 32, pipelining: 1 });
@@ -62,7 +63,7 @@ export async function fixedRate(opts: { url: string; headers?: Record<string, st
     while (i < total && t0 + i * interval <= now) {
       const due = t0 + i * interval;
       pending.push(
-        pool.request({ method: 'GET', path: u.pathname + u.search, headers: opts.headers }).then(
+        pool.request({ method: opts.method ?? 'GET', path: u.pathname + u.search, headers: opts.headers, ...(opts.body ? { body: opts.body(i) } : {}) }).then(
           async (r) => {
             await r.body.dump();
             if (r.statusCode >= 400) errors++;

@@ -39,6 +39,10 @@ export interface WebhookConfig {
      * restricted-v2 SCC assigns ids per namespace and refuses pods that name others).
      */
     readonly runAsUser: number | null;
+    /** stdio mode: the bridge's Streamable HTTP port on loopback (the sidecar's upstream). */
+    readonly stdioListenPort: number;
+    /** stdio mode: the bridge's probe port (/livez, /readyz). */
+    readonly stdioAdminPort: number;
     /** Sidecar variable -> value, already validated; annotations override them. */
     readonly env: Readonly<Record<string, string>>;
     /**
@@ -74,6 +78,8 @@ export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = deepFreeze({
     listenPort: 8080,
     adminPort: 9901,
     runAsUser: SIDECAR_UID,
+    stdioListenPort: 9902,
+    stdioAdminPort: 9903,
     env: {},
     redisPasswordSecret: undefined,
   },
@@ -157,7 +163,7 @@ export function parseWebhookConfig(doc: unknown, source = 'config'): WebhookConf
 
   const server = section('server', ['port']);
   const tls = section('tls', ['mode', 'certFile', 'keyFile', 'secretName', 'serviceName', 'webhookConfigName', 'validityDays', 'renewBeforeDays']);
-  const sc = section('sidecar', ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env', 'redisPasswordSecret']);
+  const sc = section('sidecar', ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'stdioListenPort', 'stdioAdminPort', 'env', 'redisPasswordSecret']);
 
   const validityDays = num('tls.validityDays', tls.validityDays, D.tls.validityDays, 2, 3650);
   const renewBeforeDays = num('tls.renewBeforeDays', tls.renewBeforeDays, D.tls.renewBeforeDays, 1, 3649);
@@ -173,6 +179,15 @@ export function parseWebhookConfig(doc: unknown, source = 'config'): WebhookConf
   const listenPort = num('sidecar.listenPort', sc.listenPort, D.sidecar.listenPort, 1, 65535);
   const adminPort = num('sidecar.adminPort', sc.adminPort, D.sidecar.adminPort, 1, 65535);
   if (listenPort === adminPort) bad('sidecar.adminPort', adminPort, `a port other than sidecar.listenPort (${listenPort})`);
+  const stdioListenPort = num('sidecar.stdioListenPort', sc.stdioListenPort, D.sidecar.stdioListenPort, 1, 65535);
+  const stdioAdminPort = num('sidecar.stdioAdminPort', sc.stdioAdminPort, D.sidecar.stdioAdminPort, 1, 65535);
+  // The four share the pod's network namespace: each must differ from those before it.
+  const taken: Array<readonly [string, number]> = [['listenPort', listenPort], ['adminPort', adminPort]];
+  for (const [key, port] of [['stdioListenPort', stdioListenPort], ['stdioAdminPort', stdioAdminPort]] as const) {
+    const clash = taken.find(([, p]) => p === port);
+    if (clash) bad(`sidecar.${key}`, port, `a port other than sidecar.${clash[0]} (${port})`);
+    taken.push([key, port]);
+  }
 
   const cfg: WebhookConfig = {
     server: { port: num('server.port', server.port, D.server.port, 1, 65535) },
@@ -196,6 +211,8 @@ export function parseWebhookConfig(doc: unknown, source = 'config'): WebhookConf
       adminPort,
       // null is a value here (leave it to the platform); only an absent key takes the default.
       runAsUser: sc.runAsUser === null ? null : num('sidecar.runAsUser', sc.runAsUser, SIDECAR_UID, 1, 2147483647),
+      stdioListenPort,
+      stdioAdminPort,
       env: parseEnv(sc.env, bad),
       redisPasswordSecret: secretRef('sidecar.redisPasswordSecret', sc.redisPasswordSecret, bad),
     },

@@ -77,8 +77,9 @@ export function labelKeys(args: string): string[] {
  * multi-stage, a Node 24 build stage, a distroless nonroot final stage holding only
  * dist/<bundle>.mjs (and its LEGAL.txt), a numeric non-root USER, an exec-form ENTRYPOINT that runs
  * the bundle, the expected EXPOSEd ports, OCI labels, no RUN in the shell-less final stage.
+ * `alsoBundles` are further bundles the image carries (built, copied), run by an explicit command.
  */
-export function imageViolations(text: string, bundle: string, ports: readonly number[]): string[] {
+export function imageViolations(text: string, bundle: string, ports: readonly number[], alsoBundles: readonly string[] = []): string[] {
   const v: string[] = [];
   const { stages } = parseDockerfile(text);
   if (stages.length < 2) return [`multi-stage build expected, found ${stages.length} stage(s)`];
@@ -87,7 +88,9 @@ export function imageViolations(text: string, bundle: string, ports: readonly nu
   if (!/^node:24([-.@]|$)/.test(build.from)) v.push(`build stage FROM ${build.from}: expected a node:24 image`);
   const runs = build.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
   if (!runs.some((r) => /\bnpm ci\b/.test(r))) v.push('build stage: expected RUN npm ci');
-  if (!runs.some((r) => new RegExp(`(npm run build|node scripts/build\\.mjs)\\b.*\\b${bundle}\\b|npm run build$`).test(r))) v.push(`build stage: expected the ${bundle} bundle to be built`);
+  for (const b of [bundle, ...alsoBundles]) {
+    if (!runs.some((r) => new RegExp(`(npm run build|node scripts/build\\.mjs)\\b.*(\\s|^)${b}(\\s|$)|npm run build$`).test(r))) v.push(`build stage: expected the ${b} bundle to be built`);
+  }
   if (!/^gcr\.io\/distroless\/nodejs24-debian\d+:nonroot(@sha256:[a-f0-9]{64})?$/.test(final.from)) v.push(`final stage FROM ${final.from}: expected gcr.io/distroless/nodejs24-debian*:nonroot`);
 
   const dest = `/app/dist/${bundle}.mjs`;
@@ -99,7 +102,7 @@ export function imageViolations(text: string, bundle: string, ports: readonly nu
       const sources = words.slice(0, -1);
       if (flags.from === undefined) v.push(`line ${ins.line}: COPY from the build context into the runtime image`);
       for (const s of sources) {
-        if (!new RegExp(`/dist/${bundle}\\.mjs(\\*|\\.LEGAL\\.txt)?$`).test(s)) v.push(`line ${ins.line}: COPY ${s}: only dist/${bundle}.mjs may enter the runtime image`);
+        if (![bundle, ...alsoBundles].some((b) => new RegExp(`/dist/${b}\\.mjs(\\*|\\.LEGAL\\.txt)?$`).test(s))) v.push(`line ${ins.line}: COPY ${s}: only ${[bundle, ...alsoBundles].map((b) => `dist/${b}.mjs`).join(' and ')} may enter the runtime image`);
       }
     }
   }

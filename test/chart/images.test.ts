@@ -16,20 +16,29 @@ import { isolatedBundle } from '../helpers/bundle.ts';
 import { once } from 'node:events';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { imageViolations, parseDockerfile, splitFlags } from './dockerfile.ts';
+import { BRIDGE_COMMAND } from '../../webhook/inject/stdio.ts';
 import { CHART, ROOT, get } from './render.ts';
 
 const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as unknown;
 const IMAGES = [
-  { file: 'Dockerfile.sidecar', bundle: 'sidecar', ports: [Number(get(values, 'sidecar.listenPort')), Number(get(values, 'sidecar.adminPort'))] },
-  { file: 'Dockerfile.webhook', bundle: 'webhook', ports: [8443] },
+  { file: 'Dockerfile.sidecar', bundle: 'sidecar', ports: [Number(get(values, 'sidecar.listenPort')), Number(get(values, 'sidecar.adminPort'))], alsoBundles: ['stdio-bridge'] },
+  { file: 'Dockerfile.webhook', bundle: 'webhook', ports: [8443], alsoBundles: [] },
 ];
 
 describe('Dockerfiles', () => {
   for (const img of IMAGES) {
     test(`${img.file}: multi-stage, distroless nonroot, numeric USER, exec ENTRYPOINT, only the bundle, OCI labels`, () => {
-      assert.deepEqual(imageViolations(readFileSync(join(ROOT, img.file), 'utf8'), img.bundle, img.ports), []);
+      assert.deepEqual(imageViolations(readFileSync(join(ROOT, img.file), 'utf8'), img.bundle, img.ports, img.alsoBundles), []);
     });
   }
+
+  test("Dockerfile.sidecar: the webhook's stdio bridge command runs the image's Node on the bridge bundle it copies", () => {
+    const final = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile.sidecar'), 'utf8')).stages.at(-1)!;
+    const entrypoint = JSON.parse(final.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)!.args) as string[];
+    assert.equal(BRIDGE_COMMAND[0], entrypoint[0], 'the same Node binary');
+    const copied = final.instructions.filter((i) => i.op === 'COPY').map((i) => splitFlags(i.args).words);
+    assert.ok(copied.some((w) => w.slice(0, -1).some((src) => src.endsWith('/dist/stdio-bridge.mjs*')) && BRIDGE_COMMAND[1] === `${w.at(-1)!.replace(/\/$/, '')}/stdio-bridge.mjs`), `${BRIDGE_COMMAND[1]} is copied into the image`);
+  });
 
   test('the checker rejects what the rules forbid', () => {
     const bad = ['FROM node:24', 'COPY . /app', 'RUN npm ci', 'USER node', 'ENTRYPOINT node /app/dist/sidecar.mjs'].join('\n');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function isolatedBundle(name: 'sidecar' | 'webhook' | 'cli'): string {
+export function isolatedBundle(name: 'sidecar' | 'webhook' | 'cli' | 'stdio-bridge'): string {
   const built = join(ROOT, 'dist', `${name}.mjs`);
   if (!existsSync(built)) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), name], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), `warden-${name}-`));

@@ -31,6 +31,8 @@ test('bad values: every key named with its value and expectation', () => {
     [ANNOTATIONS.exemptPaths, '/ok,//double', /not valid: "\/\/double"/],
     [ANNOTATIONS.allowTools, 'ok,bad tool', /not valid: "bad tool"/],
     [ANNOTATIONS.config, 'a/b/c', /ConfigMap in the pod's own namespace/],
+    [ANNOTATIONS.transport, 'grpc', /^"http" or "stdio"$/],
+    [ANNOTATIONS.stdioCommand, 'node dist/index.js', /^a JSON array of 1 to 256 non-empty strings/],
     ['mcp-warden.dev/rate-limt', '5', /did you mean mcp-warden\.dev\/rate-limit\?/],
   ];
   for (const [key, value, re] of table) {
@@ -51,6 +53,22 @@ test('good values become sidecar variables in the sidecar format; label and anno
   assert.deepEqual(options.apiKeySecret, { name: 'keys', key: 'mcp-auth-key' });
   assert.deepEqual(Object.fromEntries(options.env), { MCP_AUTH_JWT_AUDIENCE: 'a,b', MCP_AUTH_RATE_LIMIT_REQUESTS_PER_MINUTE: '120', MCP_AUTH_DLP_MODE: 'block' });
   assert.equal(parseAnnotations({ [ANNOTATIONS.inject]: 'false' }, { [ANNOTATIONS.inject]: 'true' }).options.inject, 'false', 'the annotation wins over the label');
+});
+
+test('stdio mode: transport and stdio-command parsed; an upstream port, or a command without stdio mode, refused', () => {
+  const ok = parseAnnotations({ [ANNOTATIONS.transport]: ' STDIO ', [ANNOTATIONS.stdioCommand]: '["node", "dist/index.js"]' }, {});
+  assert.deepEqual(ok.issues, []);
+  assert.equal(ok.options.transport, 'stdio');
+  assert.deepEqual(ok.options.stdioCommand, ['node', 'dist/index.js']);
+  assert.equal(parseAnnotations({}, {}).options.transport, 'http');
+  for (const bad of ['[]', '["node", ""]', '{"cmd": "node"}', '[1]', JSON.stringify(Array(257).fill('x'))]) {
+    assert.match(parseAnnotations({ [ANNOTATIONS.transport]: 'stdio', [ANNOTATIONS.stdioCommand]: bad }, {}).issues[0]?.expected ?? '', /a JSON array/, bad);
+  }
+  const http = parseAnnotations({ [ANNOTATIONS.stdioCommand]: '["node"]' }, {});
+  assert.deepEqual(http.issues.map((i) => [i.setting, i.expected]), [[ANNOTATIONS.stdioCommand, `unset unless ${ANNOTATIONS.transport} is "stdio"`]]);
+  const port = parseAnnotations({ [ANNOTATIONS.transport]: 'stdio', [ANNOTATIONS.upstreamPort]: 'mcp' }, {});
+  assert.deepEqual(port.issues.map((i) => i.setting), [ANNOTATIONS.upstreamPort]);
+  assert.match(port.issues[0]!.expected, /unset when mcp-warden\.dev\/transport is "stdio"/);
 });
 
 test('renamed port names stay valid IANA_SVC_NAMEs within 15 characters and avoid taken names', () => {

@@ -88,6 +88,16 @@ typo: 1
   assert.ok(!got.join('\n').includes('hunter2'), 'secret values are never echoed');
 });
 
+test("the stdio bridge's ports: defaults, and each must differ from the sidecar's and the other's", () => {
+  assert.deepEqual([DEFAULT_WEBHOOK_CONFIG.sidecar.stdioListenPort, DEFAULT_WEBHOOK_CONFIG.sidecar.stdioAdminPort], [9902, 9903]);
+  assert.deepEqual(issues('sidecar: { listenPort: 8080, adminPort: 9901, stdioListenPort: 9901, stdioAdminPort: 9901 }'), [
+    'config.yaml: sidecar.stdioListenPort: got 9901; expected a port other than sidecar.adminPort (9901)',
+    'config.yaml: sidecar.stdioAdminPort: got 9901; expected a port other than sidecar.adminPort (9901)',
+  ]);
+  assert.deepEqual(issues('sidecar: { stdioListenPort: 7000, stdioAdminPort: 7000 }'), ['config.yaml: sidecar.stdioAdminPort: got 7000; expected a port other than sidecar.stdioListenPort (7000)']);
+  assert.deepEqual(issues('sidecar: { stdioListenPort: 0 }'), ['config.yaml: sidecar.stdioListenPort: got 0; expected a whole number from 1 to 65535']);
+});
+
 test('unparsable YAML and a non-mapping are one clear problem each', () => {
   assert.match(issues('server: [').join(), /config\.yaml: got unparsable; expected valid YAML/);
   assert.match(issues('- a\n- b').join(), /expected a mapping at the top level/);

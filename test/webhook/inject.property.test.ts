@@ -112,3 +112,71 @@ test('switching between native and regular sidecars moves the sidecar with a pat
   assert.deepEqual(applied.spec.containers.map((c) => c.name), ['mcp-warden-sidecar', 's']);
   assert.ok(regular.patch.some((op) => op.op === 'remove' && op.path === '/spec/initContainers/0'));
 });
+
+const stdioArb = fc.record({
+  command: fc.option(fc.array(fc.constantFrom('node', '/app/server', 'python', '-m', 'mcp_server'), { minLength: 1, maxLength: 3 })),
+  args: fc.option(fc.array(fc.constantFrom('stdio', '--verbose', '--root=/data'), { maxLength: 2 })),
+  annotationArgv: fc.option(fc.array(fc.constantFrom('node', 'dist/index.js', 'npx', 'server'), { minLength: 1, maxLength: 3 })),
+  ports: fc.uniqueArray(fc.constantFrom(8080, 9901, 9902, 9903, 9904, 3000), { maxLength: 4 }),
+  otherContainer: fc.boolean(),
+  native: fc.boolean(),
+});
+
+test('property (stdio mode): patches apply, pods are valid, re-injection is idempotent, the argv and ports are right', async () => {
+  const { unwrapCommand } = await import('../../webhook/inject/stdio-wrapper.ts');
+  let injected = 0;
+  fc.assert(
+    fc.property(stdioArb, (r) => {
+      const server: Record<string, unknown> = { name: 'server', image: 'example/stdio:1' };
+      if (r.command) server.command = r.command;
+      if (r.args) server.args = r.args;
+      const containers: Array<Record<string, unknown>> = [server];
+      if (r.otherContainer) containers.push({ name: 'metrics', image: 'example/m:1', ports: r.ports.map((p, i) => ({ name: `p${i}`, containerPort: p })) });
+      else if (r.ports.length > 0) server.ports = r.ports.map((p, i) => ({ name: `p${i}`, containerPort: p }));
+      const annotations: Record<string, string> = { 'mcp-warden.dev/inject': 'true', 'mcp-warden.dev/transport': 'stdio' };
+      if (r.annotationArgv) annotations['mcp-warden.dev/stdio-command'] = JSON.stringify(r.annotationArgv);
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', annotations }, spec: { containers } } as unknown as PodLike;
+      const res = inject(pod, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: r.native });
+      const head = r.command ?? r.annotationArgv;
+      if (!head || (r.command && r.annotationArgv)) {
+        assert.equal(res.action, 'rejected', 'no argv known, or two sources: rejected');
+        return;
+      }
+      assert.equal(res.action, 'injected', res.action === 'rejected' ? res.error.message : '');
+      if (res.action !== 'injected') return;
+      injected++;
+      const applied = structuredClone(pod);
+      assert.deepEqual(applyPatch(applied, res.patch as never).filter((x) => x !== null), []);
+      assert.deepEqual(podProblems(applied as never), []);
+      const app = applied.spec.containers.find((c) => c.name === 'server')!;
+      assert.deepEqual(unwrapCommand(app.command as string[]), [...head, ...(r.args ?? [])], 'the wrapped argv is command (or the annotation) then args');
+      assert.equal(app.args, undefined);
+      const all = [...(applied.spec.initContainers ?? []), ...applied.spec.containers];
+      const bridge = all.find((c) => c.name === 'mcp-warden-stdio')!;
+      const sidecar = all.find((c) => c.name === 'mcp-warden-sidecar')!;
+      const env = (c: typeof bridge, name: string) => (c.env as Array<{ name: string; value: string }>).find((e) => e.name === name)?.value;
+      const bridgePort = Number(env(bridge, 'MCP_STDIO_LISTEN_PORT'));
+      assert.equal(env(sidecar, 'MCP_AUTH_UPSTREAM_URL'), `http://127.0.0.1:${bridgePort}`);
+      const ours = [Number(env(sidecar, 'MCP_AUTH_LISTEN_PORT')), Number(env(sidecar, 'MCP_AUTH_ADMIN_PORT')), bridgePort, Number(env(bridge, 'MCP_STDIO_ADMIN_PORT'))];
+      assert.equal(new Set(ours).size, 4, `four distinct ports: ${ours}`);
+      for (const p of ours) assert.ok(!(r.ports as number[]).includes(p), `port ${p} is not one the pod declares`);
+      const again = inject(applied, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: r.native });
+      assert.ok(again.action === 'injected' && again.patch.length === 0, 'second pass changes nothing');
+      // Back to HTTP mode: the stdio parts go and the container's own command and args come back.
+      const back = structuredClone(applied);
+      back.metadata!.annotations!['mcp-warden.dev/transport'] = 'http';
+      delete back.metadata!.annotations!['mcp-warden.dev/stdio-command'];
+      back.spec.containers.find((c) => c.name === 'server')!.ports = [{ name: 'mcp', containerPort: 3100 }];
+      const http = inject(back, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: r.native });
+      assert.equal(http.action, 'injected', http.action === 'rejected' ? http.error.message : '');
+      if (http.action !== 'injected') return;
+      const restored = http.object.spec.containers.find((c) => c.name === 'server')!;
+      assert.deepEqual([restored.command, restored.args], [r.command ?? undefined, r.args ?? undefined]);
+      assert.ok(![...(http.object.spec.initContainers ?? []), ...http.object.spec.containers].some((c) => c.name === 'mcp-warden-stdio'));
+      assert.ok(!(http.object.spec.volumes ?? []).some((v) => v.name === 'mcp-warden-stdio'));
+      assert.equal(restored.volumeMounts, undefined);
+    }),
+    { numRuns: 300, seed: 20261201 },
+  );
+  assert.ok(injected > 50, `enough injected cases (${injected})`);
+});

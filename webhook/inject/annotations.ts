@@ -56,6 +56,10 @@ export const ANNOTATIONS = {
   denyTools: `${PREFIX}deny-tools`,
   /** ConfigMap in the pod's namespace mounted as the sidecar's config file: `name` or `name/key` (key default `config.yaml`). */
   config: `${PREFIX}config`,
+  /** How the MCP server speaks: `http` (default) or `stdio` (on stdin/stdout; the webhook adds a bridge, see the README's stdio section). */
+  transport: `${PREFIX}transport`,
+  /** stdio mode: the server's command as a JSON array, when the container leaves `command` to the image's ENTRYPOINT. The container's `args` follow it, as Kubernetes appends args to a command. */
+  stdioCommand: `${PREFIX}stdio-command`,
   /** Written by the webhook: JSON record of what it injected. Never set it yourself. */
   status: `${PREFIX}status`,
 } as const;
@@ -106,9 +110,19 @@ export interface ObjectKeyRef {
   readonly key: string;
 }
 
+export const TRANSPORTS = ['http', 'stdio'] as const;
+export type McpTransport = (typeof TRANSPORTS)[number];
+
+/** Bounds on the stdio-command annotation's argv: generous for real commands, small enough to keep error messages short. */
+const MAX_ARGV_ITEMS = 256;
+const MAX_ARG_BYTES = 4096;
+
 export interface AnnotationOptions {
   /** "true", "false", or undefined when neither the annotation nor the label says. */
   readonly inject: 'true' | 'false' | undefined;
+  readonly transport: McpTransport;
+  /** stdio mode: the argv standing in for the container's `command`, when the image's ENTRYPOINT is used. */
+  readonly stdioCommand: readonly string[] | undefined;
   readonly container: string | undefined;
   /** A port number or an IANA_SVC_NAME. */
   readonly upstreamPort: number | string | undefined;
@@ -138,6 +152,19 @@ export function parseRef(value: string, defaultKey: string, what: string): { ok:
   const [name, key = defaultKey] = parts as [string, string?];
   if (!DNS_SUBDOMAIN.test(name) || !DATA_KEY.test(key) || key === '.' || key === '..') return { ok: false, expected };
   return { ok: true, ref: { name, key } };
+}
+
+/** A JSON array of 1 to MAX_ARGV_ITEMS non-empty strings without NUL, or undefined. */
+export function parseArgv(value: string): string[] | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ARGV_ITEMS) return undefined;
+  if (!v.every((a) => typeof a === 'string' && a !== '' && !a.includes('\0') && Buffer.byteLength(a) <= MAX_ARG_BYTES)) return undefined;
+  return v as string[];
 }
 
 /** Parse `200/min` and friends into requests per minute; undefined when malformed. */
@@ -195,6 +222,24 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
     issues.push({ setting: key, value: quote(v), expected: r.expected });
     return undefined;
   };
+  let transport: McpTransport = 'http';
+  const tr = get(ANNOTATIONS.transport);
+  if (tr !== undefined) {
+    const t = tr.trim().toLowerCase();
+    if ((TRANSPORTS as readonly string[]).includes(t)) transport = t as McpTransport;
+    else issues.push({ setting: ANNOTATIONS.transport, value: quote(tr), expected: TRANSPORTS.map((x) => `"${x}"`).join(' or ') });
+  }
+  let stdioCommand: string[] | undefined;
+  const sc = get(ANNOTATIONS.stdioCommand);
+  if (sc !== undefined) {
+    stdioCommand = parseArgv(sc);
+    if (stdioCommand === undefined) issues.push({ setting: ANNOTATIONS.stdioCommand, value: quote(sc), expected: `a JSON array of 1 to ${MAX_ARGV_ITEMS} non-empty strings, such as ["node", "dist/index.js"]` });
+    else if (transport !== 'stdio') issues.push({ setting: ANNOTATIONS.stdioCommand, value: quote(sc), expected: `unset unless ${ANNOTATIONS.transport} is "stdio"` });
+  }
+  if (transport === 'stdio' && upstreamPort !== undefined) {
+    issues.push({ setting: ANNOTATIONS.upstreamPort, value: quote(String(upstreamPort)), expected: `unset when ${ANNOTATIONS.transport} is "stdio" (the server has no port; the sidecar reaches it through the bridge)` });
+  }
+
   const apiKeySecret = refOf(ANNOTATIONS.apiKeySecret, DEFAULT_APIKEY_SECRET_KEY, 'Secret');
   const configMap = refOf(ANNOTATIONS.config, DEFAULT_CONFIG_MAP_KEY, 'ConfigMap');
   const redisSecret = refOf(ANNOTATIONS.rateLimitRedisSecret, DEFAULT_REDIS_SECRET_KEY, 'Secret');
@@ -221,5 +266,5 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>>, 
     if (perMinute === undefined) issues.push({ setting: key, value: quote(v), expected: RATE_EXPECTED });
     else put(key, setting, String(perMinute), v);
   }
-  return { options: { inject, container, upstreamPort, apiKeySecret, configMap, redisSecret, env, envSource }, issues };
+  return { options: { inject, transport, stdioCommand, container, upstreamPort, apiKeySecret, configMap, redisSecret, env, envSource }, issues };
 }

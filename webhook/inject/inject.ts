@@ -18,6 +18,7 @@ import { renameProbePorts } from './probes.ts';
 import { APIKEY_DIR, APIKEY_FILE, CONFIG_DIR, CONFIG_FILE, REDIS_DIR, REDIS_PASSWORD_FILE, SIDECAR_NAME, renderSidecar, renderVolumes } from './render.ts';
 import { podShapeIssues } from './shape.ts';
 import { DEFAULT_CONTAINER_ANNOTATION, readStatus, strip, unrecordedSidecars, type InjectionStatus } from './status.ts';
+import { planStdio, renderBridge, renderStdioVolume, wrapApp, type StdioPlan } from './stdio.ts';
 import type { PodLike } from './types.ts';
 
 export interface InjectOptions {
@@ -76,16 +77,27 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     issues.push({ setting: ANNOTATIONS.container, value: quote(containerName ?? 'unset'), expected: `the name of a container of the pod (${spec.containers.map((c) => c.name).join(', ') || 'it has none'})` });
     return reject(issues);
   }
-  const plan = planPorts(spec, app, options.upstreamPort, config.sidecar);
-  if ('setting' in plan) issues.push(plan);
+  let plan: PortPlan | undefined;
+  let stdioPlan: StdioPlan | undefined;
+  if (options.transport === 'stdio') {
+    // stdio mode: the sidecar's upstream is the bridge, not a port of the app.
+    const planned = planStdio(spec, app, options.stdioCommand, config.sidecar);
+    // One problem per key: a stdio-command already reported as malformed is not also "missing".
+    if (Array.isArray(planned)) issues.push(...planned.filter((p) => !issues.some((i) => i.setting === p.setting)));
+    else [stdioPlan, plan] = [planned, planned.ports];
+  } else {
+    const planned = planPorts(spec, app, options.upstreamPort, config.sidecar);
+    if ('setting' in planned) issues.push(planned);
+    else plan = planned;
+  }
 
-  const { env, redisSecret } = sidecarEnv(options, config, 'setting' in plan ? undefined : plan);
+  const { env, redisSecret } = sidecarEnv(options, config, plan);
   // The sidecar's own check of the variables it will get; undefined when a ConfigMap may supply more.
   const checked = !options.configMap && issues.length === 0 ? crossCheck(env, options) : undefined;
   if (checked) issues.push(...checked.issues);
-  const volumes = renderVolumes({ ...options, redisSecret });
+  const volumes = [...renderVolumes({ ...options, redisSecret }), ...(stdioPlan ? [renderStdioVolume()] : [])];
   for (const v of volumes) if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ setting: `spec.volumes[${v.name}]`, value: 'present', expected: `no volume named "${v.name}" (the name is reserved for mcp-warden)` });
-  if (issues.length > 0 || 'setting' in plan) return reject(issues);
+  if (issues.length > 0 || !plan) return reject(issues);
 
   // Take over the app port's name, and keep the app's own probes on the app.
   let rewrittenProbes: string[] = [];
@@ -94,8 +106,11 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     rewrittenProbes = renameProbePorts(app, plan.rename.from, plan.rename.to);
   }
   const sidecar = renderSidecar(config, { apiKeySecret: options.apiKeySecret, configMap: options.configMap, redisSecret, native: opts.nativeSidecar, env, publicPortName: plan.publicPortName, adminPortName: plan.adminPortName, listenPort: plan.listenPort, adminPort: plan.adminPort });
-  if (opts.nativeSidecar) spec.initContainers = [sidecar, ...(spec.initContainers ?? [])];
-  else spec.containers = [sidecar, ...spec.containers];
+  // The bridge follows the sidecar: native sidecars start in order, and neither waits for the other.
+  const injected = stdioPlan ? [sidecar, renderBridge(config, stdioPlan, opts.nativeSidecar)] : [sidecar];
+  const stdioStatus = stdioPlan ? wrapApp(app, stdioPlan) : undefined;
+  if (opts.nativeSidecar) spec.initContainers = [...injected, ...(spec.initContainers ?? [])];
+  else spec.containers = [...injected, ...spec.containers];
   if (volumes.length > 0) spec.volumes = [...(spec.volumes ?? []), ...volumes];
 
   work.metadata ??= {};
@@ -119,6 +134,7 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     env: env.map(([k]) => k),
     defaultContainer: setDefault,
     injectedLabel: true,
+    ...(stdioStatus ? { stdio: stdioStatus } : {}),
   };
   ann[ANNOTATIONS.status] = JSON.stringify(status);
 

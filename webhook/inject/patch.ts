@@ -10,12 +10,30 @@
 import jsonpatch, { type Operation } from 'fast-json-patch';
 
 const NAMED_LISTS = ['containers', 'initContainers', 'volumes'] as const;
+/** Container fields that change as a whole (an argv): one replace reads better than an op per word. */
+const ATOMIC_FIELDS = ['command', 'args'] as const;
 
 type Named = { name: string } & Record<string, unknown>;
 type Obj = Record<string, unknown>;
 
 function prefixed(prefix: string, ops: Operation[]): Operation[] {
   return ops.map((op) => ({ ...op, path: `${prefix}${op.path}` }) as Operation);
+}
+
+/** Ops turning one list item into another; argv fields are replaced whole. Neither argument is modified. */
+function diffItem(path: string, orig: Named, want: Named): Operation[] {
+  const a: Obj = { ...orig };
+  const b: Obj = { ...want };
+  const ops: Operation[] = [];
+  for (const f of ATOMIC_FIELDS) {
+    if (JSON.stringify(a[f]) !== JSON.stringify(b[f])) {
+      if (b[f] === undefined) ops.push({ op: 'remove', path: `${path}/${f}` });
+      else ops.push({ op: a[f] === undefined ? 'add' : 'replace', path: `${path}/${f}`, value: b[f] });
+    }
+    delete a[f];
+    delete b[f];
+  }
+  return [...prefixed(path, jsonpatch.compare(a, b)), ...ops];
 }
 
 /** Ops turning `orig` into `want`, matched by name; a reorder or duplicate names fall back to one replace. */
@@ -39,7 +57,7 @@ function diffNamedList(path: string, orig: Named[] | undefined, want: Named[] | 
   for (let j = 0; j < want.length; j++) {
     const w = want[j]!;
     if (cur[j]?.name === w.name) {
-      ops.push(...prefixed(`${path}/${j}`, jsonpatch.compare(cur[j]!, w)));
+      ops.push(...diffItem(`${path}/${j}`, cur[j]!, w));
     } else if (cur.some((c) => c.name === w.name)) {
       return replaceAll;
     } else {

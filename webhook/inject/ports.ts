@@ -31,7 +31,8 @@ export interface PortPlan {
   readonly warnings: readonly string[];
 }
 
-function allContainers(spec: PodSpec): Container[] {
+/** Init containers and containers, in that order. */
+export function allContainers(spec: PodSpec): Container[] {
   return [...(spec.initContainers ?? []), ...spec.containers];
 }
 
@@ -46,20 +47,22 @@ export function renamedPortName(name: string, taken: ReadonlySet<string>): strin
   return undefined;
 }
 
-function freeName(base: string, taken: ReadonlySet<string>): string | undefined {
+/** `base`, or `base` with a number when a port of the pod already has that name; undefined when none is free. */
+export function freeName(base: string, taken: ReadonlySet<string>): string | undefined {
   if (!taken.has(base)) return base;
   for (let i = 2; i < 100; i++) if (!taken.has(`${base.slice(0, 13)}${i}`)) return `${base.slice(0, 13)}${i}`;
   return undefined;
 }
 
-function freePort(start: number, used: ReadonlySet<number>): number | undefined {
+/** The first port from `start` up that no container declares (wrapping to 1024); undefined when none is free. */
+export function freePort(start: number, used: ReadonlySet<number>): number | undefined {
   for (let p = start; p <= 65535; p++) if (!used.has(p)) return p;
   for (let p = 1024; p < start; p++) if (!used.has(p)) return p;
   return undefined;
 }
 
 /** The first port of the pod (a spec with no earlier injection) that uses the admin port's reserved name. */
-function reservedAdminName(spec: PodSpec): Issue | undefined {
+export function reservedAdminName(spec: PodSpec): Issue | undefined {
   for (const list of ['initContainers', 'containers'] as const) {
     for (const [i, c] of (spec[list] ?? []).entries()) {
       const j = (c.ports ?? []).findIndex((p) => p.name === ADMIN_PORT_NAME);

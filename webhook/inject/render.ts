@@ -61,15 +61,14 @@ export function renderVolumes(s: Pick<SidecarSpec, 'apiKeySecret' | 'configMap' 
   return out;
 }
 
+/** An HTTP probe on an injected container's admin port. */
+export function adminProbe(path: string, port: number, periodSeconds: number, failureThreshold: number): Record<string, unknown> {
+  return { httpGet: { path, port, scheme: 'HTTP' }, periodSeconds, timeoutSeconds: 1, successThreshold: 1, failureThreshold };
+}
+
 /** The sidecar container, as a native sidecar (init container, restartPolicy Always) or a regular one. */
 export function renderSidecar(config: WebhookConfig, s: SidecarSpec): Container {
-  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path, port: s.adminPort, scheme: 'HTTP' },
-    periodSeconds,
-    timeoutSeconds: 1,
-    successThreshold: 1,
-    failureThreshold,
-  });
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => adminProbe(path, s.adminPort, periodSeconds, failureThreshold);
   const mounts: Array<Record<string, unknown>> = [];
   if (s.apiKeySecret) mounts.push({ name: APIKEY_VOLUME, mountPath: APIKEY_DIR, readOnly: true });
   if (s.redisSecret) mounts.push({ name: REDIS_VOLUME, mountPath: REDIS_DIR, readOnly: true });

@@ -6,6 +6,7 @@
 import { ANNOTATIONS, LABELS } from './annotations.ts';
 import { renameProbePorts } from './probes.ts';
 import { SIDECAR_NAME } from './render.ts';
+import { BRIDGE_NAME, readStdioStatus, unwrapApp, type StdioStatus } from './stdio.ts';
 import { quote, type Issue } from '../errors.ts';
 import type { PodLike, PodSpec } from './types.ts';
 
@@ -32,6 +33,8 @@ export interface InjectionStatus {
   readonly defaultContainer: boolean;
   /** Whether the webhook set the mcp-warden.dev/injected label (absent in records before it existed). */
   readonly injectedLabel?: boolean;
+  /** stdio mode only: the bridge and the MCP container's own command and args. */
+  readonly stdio?: StdioStatus;
 }
 
 /** Read a status annotation; undefined when the value is not a record this webhook wrote. */
@@ -52,28 +55,36 @@ export function readStatus(raw: string): InjectionStatus | undefined {
     s.renamedPorts.every((r) => r && typeof r === 'object' && typeof (r as { from: unknown }).from === 'string' && typeof (r as { to: unknown }).to === 'string') &&
     strings(s.volumes) &&
     typeof s.defaultContainer === 'boolean' &&
-    (s.injectedLabel === undefined || typeof s.injectedLabel === 'boolean');
+    (s.injectedLabel === undefined || typeof s.injectedLabel === 'boolean') &&
+    (s.stdio === undefined || readStdioStatus(s.stdio) !== undefined);
   return ok ? (s as unknown as InjectionStatus) : undefined;
 }
 
 /**
- * Containers named like the sidecar that no recorded injection put where they are: every one when
- * there is no valid status record; with one, all but a single container in the list the record
- * names (init containers for a native sidecar). strip() would remove them silently, so inject()
- * refuses the pod instead, naming each (a privileged container must not vanish or pass as ours).
+ * Containers named like the sidecar (or the stdio bridge) that no recorded injection put where they
+ * are: every one when there is no valid status record (for the bridge: no stdio record); with one,
+ * all but a single container in the list the record names (init containers when native). strip()
+ * would remove them silently, so inject() refuses the pod instead, naming each (a privileged
+ * container must not vanish or pass as ours).
  */
 export function unrecordedSidecars(spec: PodSpec, status: InjectionStatus | undefined): Issue[] {
   const out: Issue[] = [];
-  let recorded = false;
-  for (const [list, native] of [['initContainers', true], ['containers', false]] as const) {
-    (spec[list] ?? []).forEach((c, i) => {
-      if (c.name !== SIDECAR_NAME) return;
-      if (status !== undefined && status.native === native && !recorded) {
-        recorded = true;
-        return;
-      }
-      out.push({ setting: `spec.${list}[${i}].name`, value: quote(c.name), expected: `another name: "${SIDECAR_NAME}" is reserved for the injected sidecar, and no earlier injection recorded in ${ANNOTATIONS.status} put this container there` });
-    });
+  const reserved = [
+    [SIDECAR_NAME, 'the injected sidecar', status !== undefined],
+    [BRIDGE_NAME, 'the injected stdio bridge', status?.stdio !== undefined],
+  ] as const;
+  for (const [name, what, hasRecord] of reserved) {
+    let recorded = false;
+    for (const [list, native] of [['initContainers', true], ['containers', false]] as const) {
+      (spec[list] ?? []).forEach((c, i) => {
+        if (c.name !== name) return;
+        if (hasRecord && status!.native === native && !recorded) {
+          recorded = true;
+          return;
+        }
+        out.push({ setting: `spec.${list}[${i}].name`, value: quote(c.name), expected: `another name: "${name}" is reserved for ${what}, and no earlier injection recorded in ${ANNOTATIONS.status} put this container there` });
+      });
+    }
   }
   return out;
 }
@@ -84,9 +95,10 @@ export function unrecordedSidecars(spec: PodSpec, status: InjectionStatus | unde
  */
 export function strip(pod: PodLike, status: InjectionStatus | undefined): void {
   const spec = pod.spec;
-  spec.containers = spec.containers.filter((c) => c.name !== SIDECAR_NAME);
-  if (spec.initContainers?.some((c) => c.name === SIDECAR_NAME)) {
-    spec.initContainers = spec.initContainers.filter((c) => c.name !== SIDECAR_NAME);
+  const ours = (c: { name: string }) => c.name === SIDECAR_NAME || c.name === BRIDGE_NAME;
+  spec.containers = spec.containers.filter((c) => !ours(c));
+  if (spec.initContainers?.some(ours)) {
+    spec.initContainers = spec.initContainers.filter((c) => !ours(c));
     if (spec.initContainers.length === 0) delete spec.initContainers;
   }
   const ann = pod.metadata?.annotations;
@@ -102,6 +114,7 @@ export function strip(pod: PodLike, status: InjectionStatus | undefined): void {
       for (const p of app.ports ?? []) if (p.name === to) p.name = from;
       renameProbePorts(app, to, from);
     }
+    if (status.stdio) unwrapApp(app, status.stdio);
   }
   if (ann && status.defaultContainer) delete ann[DEFAULT_CONTAINER_ANNOTATION];
   const labels = pod.metadata?.labels;

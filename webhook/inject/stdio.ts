@@ -1,0 +1,214 @@
+/**
+ * stdio mode (`mcp-warden.dev/transport: stdio`): the MCP server speaks MCP on stdin and stdout,
+ * so there is no port to put the sidecar in front of. The webhook adds, in the pod itself:
+ * - an in-memory emptyDir shared by the MCP container and a bridge;
+ * - a wrapper around the MCP container's command that puts its stdin and stdout on two FIFOs in
+ *   that volume (stdio-wrapper.ts);
+ * - the bridge (`mcp-warden-stdio`, the sidecar image running dist/stdio-bridge.mjs), which speaks
+ *   MCP to the server over the FIFOs and serves Streamable HTTP on loopback;
+ * and points the sidecar's upstream at the bridge, so auth, policy, limits and DLP apply unchanged.
+ *
+ * The webhook cannot read image configs offline, so the server's argv must be in the pod spec (the
+ * container's `command`, plus `args`) or in the stdio-command annotation; otherwise the pod is
+ * rejected. Images known to have no /bin/sh are rejected too.
+ */
+import { BRIDGE_SETTINGS, DEFAULT_STDIO_DIR } from '../../sidecar/stdio/settings.ts';
+import type { WebhookConfig } from '../config.ts';
+import { quote, type Issue } from '../errors.ts';
+import { ANNOTATIONS } from './annotations.ts';
+import { ADMIN_PORT_NAME, SIDECAR_PORT_NAME, allContainers, freeName, freePort, reservedAdminName, type PortPlan } from './ports.ts';
+import { adminProbe, sidecarSecurityContext } from './render.ts';
+import { DEFAULT_TERMINATION_MESSAGE_PATH, unwrapCommand, wrapCommand } from './stdio-wrapper.ts';
+import type { Container, PodSpec, Volume } from './types.ts';
+
+/** The bridge container's name (reserved, like the sidecar's). */
+export const BRIDGE_NAME = 'mcp-warden-stdio';
+/** The shared volume, mounted at the same path in the MCP container and the bridge. */
+export const STDIO_VOLUME = 'mcp-warden-stdio';
+export const STDIO_DIR = DEFAULT_STDIO_DIR;
+/** Name of the bridge's probe port. */
+export const BRIDGE_PORT_NAME = 'warden-stdio';
+/** The bridge runs from the sidecar image: its Node binary and the second bundle (Dockerfile.sidecar). */
+export const BRIDGE_COMMAND: readonly string[] = ['/nodejs/bin/node', '/app/dist/stdio-bridge.mjs'];
+
+/**
+ * Image families that ship no /bin/sh (the wrapper cannot run there). Distroless images have no
+ * shell (their :debug tags have /busybox/sh, not /bin/sh); Chainguard images have one only in
+ * their -dev variants.
+ */
+const SHELL_LESS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/(^|\/)distroless\//, 'distroless images have no /bin/sh'],
+  [/^cgr\.dev\/chainguard\/[^:@]+(?::(?![^@]*-dev)[^@]*)?(?:@.*)?$/, 'Chainguard images have no /bin/sh outside their -dev tags'],
+];
+
+/** What the status record keeps to undo stdio mode: the container's own command and args, as they were. */
+export interface StdioStatus {
+  readonly bridge: string;
+  readonly listenPort: number;
+  readonly adminPort: number;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+}
+
+/** The sidecar's port plan in stdio mode plus the bridge's ports and the server's argv. */
+export interface StdioPlan {
+  readonly ports: PortPlan;
+  readonly argv: readonly string[];
+  readonly bridgeListenPort: number;
+  readonly bridgeAdminPort: number;
+  readonly bridgePortName: string;
+}
+
+const stringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * The server's argv as Kubernetes would build it: `command` (or, when the image's ENTRYPOINT is
+ * used, the annotation standing in for it) followed by `args`. An issue when neither is known.
+ */
+export function stdioArgv(app: Container, fromAnnotation: readonly string[] | undefined): string[] | Issue {
+  const where = `spec.containers[${app.name}]`;
+  // A wrapped command without its status record (someone removed the annotation): unwrap, do not wrap twice.
+  const command = unwrapCommand(app.command as unknown[] | undefined) ?? app.command;
+  const args = app.args;
+  if (command !== undefined && !stringList(command)) return { setting: `${where}.command`, value: quote(command), expected: 'a list of strings' };
+  if (args !== undefined && !stringList(args)) return { setting: `${where}.args`, value: quote(args), expected: 'a list of strings' };
+  const hasCommand = command !== undefined && command.length > 0;
+  if (hasCommand && fromAnnotation) return { setting: ANNOTATIONS.stdioCommand, value: quote(JSON.stringify(fromAnnotation)), expected: `unset: container "${app.name}" sets command already (the annotation stands in for the image's ENTRYPOINT only)` };
+  const head = hasCommand ? command : fromAnnotation;
+  if (!head) {
+    return {
+      setting: ANNOTATIONS.stdioCommand,
+      value: 'unset',
+      expected: `the stdio server's command: container "${app.name}" sets no command and the webhook cannot read the image's ENTRYPOINT; set command in the pod spec, or this annotation to a JSON array such as ["node", "dist/index.js", "stdio"] (args are appended)`,
+    };
+  }
+  return [...head, ...(args ?? [])];
+}
+
+/** Why an image cannot run the wrapper, when its name says so; undefined when it may. */
+export function shellLessImage(image: string | undefined): string | undefined {
+  if (image === undefined) return undefined;
+  return SHELL_LESS.find(([re]) => re.test(image))?.[1];
+}
+
+/**
+ * Plan stdio mode for `app` in `spec` (a spec with no earlier injection): the server's argv, and
+ * ports for the sidecar and the bridge that no container declares. Returns every issue found.
+ */
+export function planStdio(spec: PodSpec, app: Container, fromAnnotation: readonly string[] | undefined, wanted: WebhookConfig['sidecar']): StdioPlan | Issue[] {
+  const issues: Issue[] = [];
+  const argv = stdioArgv(app, fromAnnotation);
+  if (!Array.isArray(argv)) issues.push(argv);
+  const noShell = shellLessImage(app.image);
+  if (noShell) issues.push({ setting: `spec.containers[${app.name}].image`, value: quote(app.image), expected: `an image with /bin/sh and mkfifo: ${noShell}, and stdio mode wraps the server's command in /bin/sh (build the server on a base with a shell, or serve it over HTTP)` });
+  const mounts = (app.volumeMounts as Array<{ mountPath?: unknown }> | undefined) ?? [];
+  if (mounts.some((m) => m.mountPath === STDIO_DIR)) issues.push({ setting: `spec.containers[${app.name}].volumeMounts`, value: quote(STDIO_DIR), expected: `no mount at ${STDIO_DIR} (the path is reserved for mcp-warden's FIFOs)` });
+  const reserved = reservedAdminName(spec);
+  if (reserved) issues.push(reserved);
+  if (issues.length > 0 || !Array.isArray(argv)) return issues;
+
+  const usedNames = new Set<string>([ADMIN_PORT_NAME]);
+  const usedPorts = new Set<number>();
+  for (const c of allContainers(spec)) {
+    for (const p of c.ports ?? []) {
+      if (p.name) usedNames.add(p.name);
+      usedPorts.add(p.containerPort);
+    }
+  }
+  // A pod that declares nearly every name or number leaves none for mcp-warden: refused, named.
+  const exhausted = (what: string): Issue[] => [{ setting: 'spec.containers[*].ports', value: `${usedPorts.size} ports, ${usedNames.size} names`, expected: `a free ${what} for the sidecar and the stdio bridge (the pod declares them all)` }];
+  const name = (base: string) => {
+    const n = freeName(base, usedNames);
+    if (n !== undefined) usedNames.add(n);
+    return n;
+  };
+  const port = (start: number) => {
+    const p = freePort(start, usedPorts);
+    if (p !== undefined) usedPorts.add(p);
+    return p;
+  };
+  const publicPortName = name(SIDECAR_PORT_NAME);
+  const bridgePortName = name(BRIDGE_PORT_NAME);
+  if (publicPortName === undefined || bridgePortName === undefined) return exhausted('port name');
+  const [listenPort, adminPort, bridgeListenPort, bridgeAdminPort] = [port(wanted.listenPort), port(wanted.adminPort), port(wanted.stdioListenPort), port(wanted.stdioAdminPort)];
+  if (listenPort === undefined || adminPort === undefined || bridgeListenPort === undefined || bridgeAdminPort === undefined) return exhausted('port number');
+  const adminPortName = ADMIN_PORT_NAME;
+  const warnings = [`mcp-warden: stdio mode: the sidecar serves MCP on port name "${publicPortName}" (${listenPort}); a Service must target that name, the server itself has no port`];
+  return {
+    ports: { upstreamPort: bridgeListenPort, appPortIndex: -1, rename: undefined, publicPortName, adminPortName, listenPort, adminPort, warnings },
+    argv,
+    bridgeListenPort,
+    bridgeAdminPort,
+    bridgePortName,
+  };
+}
+
+/** The shared volume: in memory (FIFOs hold no data on disk), and tiny. */
+export function renderStdioVolume(): Volume {
+  return { name: STDIO_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } };
+}
+
+/** The bridge container: the sidecar's image, security context and resources, the bridge's own command and variables. */
+export function renderBridge(config: WebhookConfig, p: StdioPlan, native: boolean): Container {
+  const port = p.bridgeAdminPort;
+  const c: Container = {
+    name: BRIDGE_NAME,
+    image: config.sidecar.image,
+    imagePullPolicy: config.sidecar.imagePullPolicy,
+    command: [...BRIDGE_COMMAND],
+    ports: [{ name: p.bridgePortName, containerPort: port, protocol: 'TCP' }],
+    env: [
+      { name: BRIDGE_SETTINGS.dir.env, value: STDIO_DIR },
+      { name: BRIDGE_SETTINGS.listenPort.env, value: String(p.bridgeListenPort) },
+      { name: BRIDGE_SETTINGS.adminPort.env, value: String(port) },
+    ],
+    resources: structuredClone(config.sidecar.resources) as Record<string, unknown>,
+    securityContext: sidecarSecurityContext(config.sidecar.runAsUser),
+    // Startup and liveness on /livez: as a native sidecar the bridge starts before the MCP
+    // container exists. Readiness on /readyz fails within seconds of the server exiting, so the
+    // pod leaves its Service's endpoints while the MCP container restarts.
+    startupProbe: adminProbe('/livez', port, 1, 30),
+    livenessProbe: adminProbe('/livez', port, 10, 3),
+    readinessProbe: adminProbe('/readyz', port, 2, 1),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [{ name: STDIO_VOLUME, mountPath: STDIO_DIR }],
+  };
+  if (native) c.restartPolicy = 'Always';
+  return c;
+}
+
+/** Wrap the MCP container's command and mount the volume; returns what undoing it needs. Mutates `app`. */
+export function wrapApp(app: Container, p: StdioPlan): StdioStatus {
+  const command = unwrapCommand(app.command as unknown[] | undefined) ?? app.command;
+  const original: StdioStatus = {
+    bridge: BRIDGE_NAME,
+    listenPort: p.bridgeListenPort,
+    adminPort: p.bridgeAdminPort,
+    ...(command !== undefined ? { command: command as string[] } : {}),
+    ...(app.args !== undefined ? { args: app.args as string[] } : {}),
+  };
+  const terminationPath = typeof app.terminationMessagePath === 'string' ? app.terminationMessagePath : DEFAULT_TERMINATION_MESSAGE_PATH;
+  app.command = wrapCommand(p.argv, STDIO_DIR, terminationPath);
+  delete app.args;
+  app.volumeMounts = [...((app.volumeMounts as unknown[] | undefined) ?? []), { name: STDIO_VOLUME, mountPath: STDIO_DIR }];
+  return original;
+}
+
+/** Undo wrapApp on the MCP container. Mutates `app`. */
+export function unwrapApp(app: Container, s: StdioStatus): void {
+  if (s.command !== undefined) app.command = [...s.command];
+  else delete app.command;
+  if (s.args !== undefined) app.args = [...s.args];
+  else delete app.args;
+  const mounts = ((app.volumeMounts as Array<{ name?: unknown }> | undefined) ?? []).filter((m) => m.name !== STDIO_VOLUME);
+  if (mounts.length > 0) app.volumeMounts = mounts;
+  else delete app.volumeMounts;
+}
+
+/** A status record's stdio part, when it is one this module wrote. */
+export function readStdioStatus(v: unknown): StdioStatus | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const s = v as Record<string, unknown>;
+  const ok = typeof s.bridge === 'string' && typeof s.listenPort === 'number' && typeof s.adminPort === 'number' && (s.command === undefined || stringList(s.command)) && (s.args === undefined || stringList(s.args));
+  return ok ? (s as unknown as StdioStatus) : undefined;
+}
