@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { createRedactor } from '../../../sidecar/dlp/redactor.ts';
-import type { Sink } from '../../../sidecar/dlp/scanner.ts';
+import { CountingSink } from './secrets.ts';
 import { startUpstream, type Upstream } from '../../helpers/upstream.ts';
 import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
 
@@ -93,23 +93,11 @@ describe('DLP at the edge', () => {
 
 describe('the scanner releases text as soon as no match can still span it', () => {
   const redactor = createRedactor({ patterns: [] });
-  class Counting implements Sink {
-    out = '';
-    accounted = 0;
-    copy(text: string): void {
-      this.out += text;
-      this.accounted += text.length;
-    }
-    replace(consumed: number, text: string): void {
-      this.out += text;
-      this.accounted += consumed;
-    }
-  }
 
   for (const json of [false, true]) {
     test(`${json ? 'JSON' : 'text'}: prose leaves at once but for what could still begin a match; a possible secret waits until decided`, () => {
       const s = redactor.stream(json);
-      const sink = new Counting();
+      const sink = new CountingSink();
       let fed = 0;
       const push = (t: string): number => {
         s.push(t, sink);

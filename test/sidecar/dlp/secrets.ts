@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import type { BodyRewriter, Reply, ResponseStage } from '../../../sidecar/context.ts';
+import type { Sink } from '../../../sidecar/dlp/scanner.ts';
 
 const chars = (alphabet: string, min: number, max = min): fc.Arbitrary<string> =>
   fc.array(fc.constantFrom(...alphabet.split('')), { minLength: min, maxLength: max }).map((a) => a.join(''));
@@ -103,4 +104,18 @@ export async function runTransform(
     assert.ok(whole instanceof Error, `the streamed form failed (${error.message}) but whole() did not`);
   }
   return error === undefined ? { out, headers: head.headers } : { out, headers: head.headers, error };
+}
+
+/** A sink that records what leaves, and how many input chars that accounts for. */
+export class CountingSink implements Sink {
+  out = '';
+  accounted = 0;
+  copy(text: string): void {
+    this.out += text;
+    this.accounted += text.length;
+  }
+  replace(consumed: number, text: string): void {
+    this.out += text;
+    this.accounted += consumed;
+  }
 }

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createRedactor } from '../../../sidecar/dlp/redactor.ts';
 import { DEFAULT_RULES } from '../../../sidecar/dlp/rules.ts';
-import type { Sink } from '../../../sidecar/dlp/scanner.ts';
 import { createDlpTransform } from '../../../sidecar/dlp/transform.ts';
-import { chunk, runTransform, seededText } from './secrets.ts';
+import { CountingSink, chunk, runTransform, seededText } from './secrets.ts';
 
 const redactor = createRedactor({ patterns: [] });
 // The same rules without the three long ones: a hold-back of about 1.3 KB, so short generated
@@ -13,19 +12,6 @@ const redactor = createRedactor({ patterns: [] });
 const SHORT = DEFAULT_RULES.filter((r) => r.maxLength < 1000);
 const small = createRedactor({ patterns: [], rules: SHORT });
 
-/** A sink that records what leaves, and how many input chars that accounts for. */
-class CountingSink implements Sink {
-  out = '';
-  accounted = 0;
-  copy(text: string): void {
-    this.out += text;
-    this.accounted += text.length;
-  }
-  replace(consumed: number, text: string): void {
-    this.out += text;
-    this.accounted += consumed;
-  }
-}
 
 const cutsArb = fc.oneof(fc.constant<'bytes'>('bytes'), fc.array(fc.nat(40000), { maxLength: 60 }));
 

@@ -13,20 +13,9 @@ import zlib from 'node:zlib';
 import { isolatedBundle } from '../../helpers/bundle.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { until } from '../../helpers/wait.ts';
+import { prng } from '../../helpers/prng.ts';
 
 const KEY = 'fault-injection-key-7777';
-
-/** mulberry32: the same sequence of exchanges on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

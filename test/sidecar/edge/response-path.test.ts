@@ -15,6 +15,7 @@ import { WHOLE_BODY_MAX } from '../../../sidecar/edge/relay.ts';
 import type { BodyRewriter } from '../../../sidecar/context.ts';
 import { startScriptedUpstream, type Framing, type ScriptedResponse, type ScriptedUpstream } from '../../helpers/scripted-upstream.ts';
 import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
+import { prng } from '../../helpers/prng.ts';
 
 const KEY = 'response-path-key-0123';
 const redactor = createRedactor({ patterns: [] });
@@ -27,18 +28,6 @@ type Chunking = 'whole' | '1-byte' | 'random';
 const FRAMINGS: Framing[] = ['length', 'chunked', 'close'];
 const ENCODINGS: Encoding[] = ['identity', 'gzip', 'deflate', 'br'];
 const CHUNKINGS: Chunking[] = ['whole', '1-byte', 'random'];
-
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

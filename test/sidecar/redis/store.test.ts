@@ -14,6 +14,7 @@ import { createRedisClient, type RedisClient } from '../../../sidecar/redis/clie
 import { parseRedisUrl } from '../../../sidecar/redis/url.ts';
 import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 import { until } from '../../helpers/wait.ts';
+import { prng } from '../../helpers/prng.ts';
 
 let redis: RedisServer;
 const clients: RedisClient[] = [];
@@ -32,18 +33,6 @@ async function store(prefix: string, onError?: (kind: string) => void): Promise<
   return { store: createRedisStore({ client, prefix, ...(onError ? { onError } : {}) }), client };
 }
 
-/** A deterministic pseudo-random sequence (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('the Redis script and the memory store give the same answer to every take of the same sequence', async () => {
   const { store: shared } = await store('same:');
   const memory = createMemoryStore({ maxKeys: 100 });
@@ -56,7 +45,7 @@ test('the Redis script and the memory store give the same answer to every take o
     bucketPolicy('tool:b', 7, 2),
     bucketPolicy('tool:c', 1, 1),
   ];
-  const random = rng(13);
+  const random = prng(13);
   const seen = { allowed: 0, refused: 0 };
   for (let i = 0; i < 400; i++) {
     const k = Math.floor(random() * policies.length);
