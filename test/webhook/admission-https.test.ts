@@ -2,21 +2,16 @@
  * The webhook over HTTPS as the API server calls it: the client trusts only the generated CA (the
  * caBundle) and checks the Service name; requests are full AdmissionReview v1 objects.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyPatch } from 'rfc6902';
-import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../webhook/app.ts';
 import { DEFAULT_WEBHOOK_CONFIG } from '../../webhook/config.ts';
-import { generateCaAndCert, serviceDnsNames, type CaAndCert } from '../../webhook/tls/generate.ts';
+import { generateCaAndCert, serviceDnsNames } from '../../webhook/tls/generate.ts';
 import { admissionReview, httpsCall } from './helpers/review.ts';
+import { NS, SERVICE, SNI, useHttpsWebhook } from './helpers/https-webhook.ts';
 
-const SERVICE = 'mcp-warden-webhook';
-const NS = 'mcp-warden';
-const SNI = `${SERVICE}.${NS}.svc`;
-let tls: CaAndCert;
-let app: FastifyInstance;
-let port: number;
+const webhook = useHttpsWebhook();
 
 const pod = (annotations: Record<string, string> = { 'mcp-warden.dev/inject': 'true', 'mcp-warden.dev/apikey-secret': 'keys' }) => ({
   apiVersion: 'v1',
@@ -25,24 +20,16 @@ const pod = (annotations: Record<string, string> = { 'mcp-warden.dev/inject': 't
   spec: { containers: [{ name: 'server', image: 'example/mcp:1', ports: [{ name: 'mcp', containerPort: 3000 }] }] },
 });
 
-before(async () => {
-  tls = generateCaAndCert({ dnsNames: serviceDnsNames(SERVICE, NS), validityDays: 30, now: new Date() });
-  app = buildApp(DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: true, namespace: NS, https: tls });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  port = (app.server.address() as { port: number }).port;
-});
-after(() => app.close());
-
-const post = (body: unknown) => httpsCall(port, '/mutate', { ca: tls.ca, servername: SNI, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const post = webhook.post;
 
 test('the serving certificate verifies against the generated CA for every Service name, and not against another CA', async () => {
   for (const name of serviceDnsNames(SERVICE, NS)) {
-    const r = await httpsCall(port, '/livez', { ca: tls.ca, servername: name });
+    const r = await webhook.get('/livez', name);
     assert.equal(r.status, 200);
   }
   const stranger = generateCaAndCert({ dnsNames: ['x'], validityDays: 1, now: new Date() });
-  await assert.rejects(httpsCall(port, '/livez', { ca: stranger.ca, servername: SNI }), /self-signed|unable to verify|certificate/i);
-  await assert.rejects(httpsCall(port, '/livez', { ca: tls.ca, servername: 'evil.example.com' }), /altnames|Hostname/i);
+  await assert.rejects(httpsCall(webhook.port, '/livez', { ca: stranger.ca, servername: SNI }), /self-signed|unable to verify|certificate/i);
+  await assert.rejects(httpsCall(webhook.port, '/livez', { ca: webhook.tls.ca, servername: 'evil.example.com' }), /altnames|Hostname/i);
 });
 
 test('an annotated pod gets allowed, a JSONPatch that applies, and the port-number warning', async () => {
@@ -72,7 +59,7 @@ test('skips answer allowed with no patch, and are counted by reason', async () =
     assert.equal(body.response.patch, undefined);
     assert.equal(body.response.patchType, undefined);
   }
-  const metrics = (await httpsCall(port, '/metrics', { ca: tls.ca, servername: SNI })).body;
+  const metrics = (await webhook.get('/metrics')).body;
   for (const reason of ['not-annotated', 'opted-out', 'system-namespace', 'webhook-namespace']) assert.match(metrics, new RegExp(`mcp_warden_webhook_skips_total\\{reason="${reason}"\\} 1`));
 });
 
@@ -114,7 +101,7 @@ test('malformed input gets a clear answer, never a crash', async () => {
   assert.equal(r3.status, 413);
   assert.match(r3.json().message, /body|large/i);
 
-  const wrongType = await httpsCall(port, '/mutate', { ca: tls.ca, servername: SNI, body: 'hello', contentType: 'text/plain' });
+  const wrongType = await httpsCall(webhook.port, '/mutate', { ca: webhook.tls.ca, servername: SNI, body: 'hello', contentType: 'text/plain' });
   assert.equal(wrongType.status, 400);
   assert.match(wrongType.json().message, /JSON object/);
 
@@ -123,7 +110,7 @@ test('malformed input gets a clear answer, never a crash', async () => {
   assert.equal(update.response.patch, undefined);
 
   // Still alive and answering after all of the above.
-  assert.equal((await httpsCall(port, '/readyz', { ca: tls.ca, servername: SNI })).status, 200);
+  assert.equal((await webhook.get('/readyz')).status, 200);
 });
 
 test('a fault inside the webhook answers 500 ERR_WEBHOOK_INTERNAL and counts as result="error", apart from bad requests', async () => {

@@ -8,24 +8,22 @@
  *  - Wrong types anywhere inject() reads are rejected with one message naming the field path, never
  *    a TypeError, a stack trace or a 500.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
-import { buildApp } from '../../webhook/app.ts';
 import { DEFAULT_WEBHOOK_CONFIG } from '../../webhook/config.ts';
 import { WEBHOOK_ERR } from '../../webhook/errors.ts';
 import { inject } from '../../webhook/inject/inject.ts';
 import { MAX_SHAPE_ISSUES } from '../../webhook/inject/shape.ts';
 import type { PodLike } from '../../webhook/inject/types.ts';
-import { generateCaAndCert, serviceDnsNames, type CaAndCert } from '../../webhook/tls/generate.ts';
 import { isolatedBundle } from '../helpers/bundle.ts';
-import { admissionReview, httpsCall } from './helpers/review.ts';
+import { admissionReview } from './helpers/review.ts';
+import { useHttpsWebhook } from './helpers/https-webhook.ts';
+import { runNode } from '../helpers/run-node.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -277,18 +275,7 @@ test('property: any JSON value at any field inject() reads, on a fresh or an inj
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-warden-hostile-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const run = (args: string[]) => runNode(args, { cwd: ROOT });
 
 const yamlFile = (name: string, docs: unknown[]): string => {
   const f = join(tmp, name);
@@ -332,22 +319,8 @@ test('CLI (dist/cli.mjs alone): an own container named mcp-warden-sidecar exits 
 
 // ---- the webhook over HTTPS --------------------------------------------------------------
 
-const SERVICE = 'mcp-warden-webhook';
-const NS = 'mcp-warden';
-const SNI = `${SERVICE}.${NS}.svc`;
-let tls: CaAndCert;
-let app: FastifyInstance;
-let port: number;
-
-before(async () => {
-  tls = generateCaAndCert({ dnsNames: serviceDnsNames(SERVICE, NS), validityDays: 30, now: new Date() });
-  app = buildApp(DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: true, namespace: NS, https: tls });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  port = (app.server.address() as { port: number }).port;
-});
-after(() => app.close());
-
-const post = (body: unknown) => httpsCall(port, '/mutate', { ca: tls.ca, servername: SNI, body: JSON.stringify(body) });
+const webhook = useHttpsWebhook();
+const post = webhook.post;
 
 test('webhook (HTTPS, AdmissionReview v1): malformed pods get 200 and allowed false naming the field, never a 500', async () => {
   const cases: Array<[Obj, string]> = [
@@ -367,7 +340,7 @@ test('webhook (HTTPS, AdmissionReview v1): malformed pods get 200 and allowed fa
     assert.ok(body.response.status.message.includes(expected), body.response.status.message);
     assert.doesNotMatch(body.response.status.message, NO_STACK);
   }
-  const metrics = (await httpsCall(port, '/metrics', { ca: tls.ca, servername: SNI })).body;
+  const metrics = (await webhook.get('/metrics')).body;
   assert.match(metrics, /mcp_warden_webhook_admissions_total\{result="rejected"\} [4-9]/);
   assert.doesNotMatch(metrics, /result="invalid"\} [1-9]/);
 });

@@ -13,24 +13,14 @@ import { generateCaAndCert, serviceDnsNames } from '../../webhook/tls/generate.t
 import { admissionReview, httpsCall } from './helpers/review.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isolatedBundle } from '../helpers/bundle.ts';
+import { runNode } from '../helpers/run-node.ts';
 import { nodeTooOld, runCliProcess } from '../../webhook/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'mcp-warden-proc-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...opts.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
-}
+const run = (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) => runNode(args, { cwd: ROOT, ...opts });
 
 const sidecarOf = (doc: any) => [...(doc.spec.template.spec.initContainers ?? []), ...doc.spec.template.spec.containers].find((c: { name: string }) => c.name === 'mcp-warden-sidecar'); // eslint-disable-line @typescript-eslint/no-explicit-any
 const DEPLOYMENT = join(ROOT, 'test/webhook/golden/deployment.in.yaml');
