@@ -26,12 +26,15 @@ before(async () => {
 after(() => busy.close());
 
 /** Run the bundle; the child is killed after a generous bound, which the test then reports. */
-function run(env: Record<string, string>, opts: { uid?: number } = {}): Promise<{ code: number | null; stderr: string; stdout: string; killed: boolean }> {
+function run(env: Record<string, string>, opts: { dropBindCapability?: boolean } = {}): Promise<{ code: number | null; stderr: string; stdout: string; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle], {
+    // Root without the one capability that binds low ports (util-linux setpriv): running as another
+    // user instead would also need that user to reach the node binary, which a private clone
+    // (a 0700 temporary folder) does not allow.
+    const [cmd, args] = opts.dropBindCapability ? ['setpriv', ['--bounding-set', '-net_bind_service', '--inh-caps', '-net_bind_service', process.execPath, bundle]] : [process.execPath, [bundle]];
+    const child = spawn(cmd, args, {
       env: { PATH: process.env.PATH, MCP_AUTH_UPSTREAM_URL: 'http://127.0.0.1:1', MCP_AUTH_LISTEN_HOST: '127.0.0.1', MCP_AUTH_LISTEN_PORT: '0', MCP_AUTH_ADMIN_HOST: '127.0.0.1', MCP_AUTH_ADMIN_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
     });
     let stderr = '';
     let stdout = '';
@@ -50,7 +53,7 @@ function run(env: Record<string, string>, opts: { uid?: number } = {}): Promise<
   });
 }
 
-async function expectOneLine(env: Record<string, string>, line: RegExp, opts: { uid?: number } = {}): Promise<void> {
+async function expectOneLine(env: Record<string, string>, line: RegExp, opts: { dropBindCapability?: boolean } = {}): Promise<void> {
   const r = await run(env, opts);
   assert.equal(r.killed, false, 'the process must end by itself');
   assert.equal(r.code, 2, `exit code 2; stderr: ${r.stderr}`);
@@ -79,7 +82,6 @@ test('a public host name that does not resolve: MCP_AUTH_LISTEN_HOST', async () 
 });
 
 test('a privileged port without the privilege: MCP_AUTH_LISTEN_PORT (EACCES)', async () => {
-  // As root (CI and these machines), run the bundle as nobody; otherwise this user is unprivileged.
-  const uid = process.getuid?.() === 0 ? 65534 : undefined;
-  await expectOneLine({ MCP_AUTH_LISTEN_PORT: '1' }, /^mcp-warden: MCP_AUTH_LISTEN_PORT: cannot listen on 127\.0\.0\.1:1: permission denied .* \(EACCES\)\n$/, uid === undefined ? {} : { uid });
+  // As root (CI and these machines), without CAP_NET_BIND_SERVICE; otherwise this user is unprivileged.
+  await expectOneLine({ MCP_AUTH_LISTEN_PORT: '1' }, /^mcp-warden: MCP_AUTH_LISTEN_PORT: cannot listen on 127\.0\.0\.1:1: permission denied .* \(EACCES\)\n$/, { dropBindCapability: process.getuid?.() === 0 });
 });
