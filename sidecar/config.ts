@@ -8,7 +8,7 @@ import { ConfigError, type ConfigIssue } from './errors.ts';
 import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type LimitStore, type Parsed, type Setting, type SettingKey, type Settings } from './settings.ts';
 import { unknownFileKeys, unknownVariables } from './unknown-settings.ts';
 import { SECTION_PARSERS, type Sections } from './sections.ts';
-import { resolveAlgorithms } from './auth/jwt.ts';
+import { resolveAlgorithms } from './auth/jwt-algorithms.ts';
 import { parseRedisUrl } from './redis/url.ts';
 
 export type ResolvedAuthMode = AuthMode | 'none';

@@ -41,6 +41,12 @@ export interface ConfigIssue {
   readonly expected: string;
 }
 
+/** What a config-file section's parser returns: the value, and every problem found in it. */
+export interface SectionResult<T> {
+  readonly value: T;
+  readonly issues: readonly ConfigIssue[];
+}
+
 /** Every problem found in the configuration, reported at once. */
 export class ConfigError extends Error {
   readonly code = ERR.CONFIG_INVALID;

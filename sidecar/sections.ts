@@ -2,16 +2,11 @@
  * Structured config-file sections that no environment variable can carry. Each is parsed by the
  * module that owns its meaning; config.ts calls them all and reports their issues with the rest.
  */
-import type { ConfigIssue } from './errors.ts';
+import type { SectionResult } from './errors.ts';
 import type { FILE_SECTIONS } from './settings.ts';
 import { parseDlpPatterns, type DlpPattern } from './dlp/patterns.ts';
 import { parseToolGroups, type ToolGroups } from './policy/groups.ts';
 import { parseToolLimits, type ToolLimits } from './limit/tool-limits.ts';
-
-export interface SectionResult<T> {
-  readonly value: T;
-  readonly issues: readonly ConfigIssue[];
-}
 
 /** A section parser: the raw value from the file (undefined when absent) and where it was found. */
 export type SectionParser<T> = (raw: unknown, where: string) => SectionResult<T>;

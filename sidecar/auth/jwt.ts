@@ -16,8 +16,7 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.ts';
 import type { Identity, Reply } from '../context.ts';
-import { ConfigError } from '../errors.ts';
-import { SETTINGS } from '../settings.ts';
+import { resolveAlgorithms } from './jwt-algorithms.ts';
 import { forbiddenReply, idpUnavailableReply, unauthorizedReply } from './challenge.ts';
 import { parseBearer } from './jwt-bearer.ts';
 import { authorize, identityOf } from './jwt-claims.ts';
@@ -26,10 +25,6 @@ import { checkShape } from './jwt-shape.ts';
 import { createJwksSource, type JwksSource } from './jwks.ts';
 import { createTokenCache } from './token-cache.ts';
 
-/** Algorithms accepted when MCP_AUTH_JWT_ALGORITHMS is unset and keys come from a JWKS. */
-export const DEFAULT_ASYMMETRIC_ALGORITHMS = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA']);
-/** Algorithms accepted when MCP_AUTH_JWT_ALGORITHMS is unset and a shared secret is configured. */
-export const DEFAULT_SECRET_ALGORITHMS = Object.freeze(['HS256']);
 
 export type AuthResult = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reply: Reply; readonly reason?: JwtFailureReason };
 
@@ -50,17 +45,6 @@ export interface JwtAuthenticator {
   close(): void;
 }
 
-/** The algorithm list in force, checked against the key source. Throws ConfigError. */
-export function resolveAlgorithms(config: Pick<Config, 'jwtAlgorithms' | 'jwtSecret'>): readonly string[] {
-  const secret = config.jwtSecret !== undefined;
-  const algs = config.jwtAlgorithms ?? (secret ? DEFAULT_SECRET_ALGORITHMS : DEFAULT_ASYMMETRIC_ALGORITHMS);
-  const wrong = algs.filter((a) => a.startsWith('HS') !== secret);
-  if (wrong.length > 0) {
-    const expected = secret ? 'only HS256, HS384 or HS512 with MCP_AUTH_JWT_SECRET' : 'only asymmetric algorithms (RS*, PS*, ES*, EdDSA) with a JWKS; HS* needs MCP_AUTH_JWT_SECRET';
-    throw new ConfigError([{ setting: SETTINGS.jwtAlgorithms.env, value: JSON.stringify(algs.join(',')), expected }]);
-  }
-  return algs;
-}
 
 /**
  * Build the authenticator from a Config that loadConfig checked (issuer or key source, audience,

@@ -11,7 +11,7 @@
  * fails any check stops the start with a ConfigIssue naming `dlp.patterns "<name>".regex`.
  */
 import type { ConfigIssue } from '../errors.ts';
-import type { SectionResult } from '../sections.ts';
+import type { SectionResult } from '../errors.ts';
 import { analyzeRegex, slowestAttemptMs } from './regex-safety.ts';
 
 /** The longest match a custom pattern may have, in characters (bytes of the body). */

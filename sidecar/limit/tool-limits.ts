@@ -8,7 +8,7 @@
  */
 import type { ConfigIssue } from '../errors.ts';
 import { TOOL_NAME } from '../settings.ts';
-import type { SectionResult } from '../sections.ts';
+import type { SectionResult } from '../errors.ts';
 
 export interface ToolLimit {
   readonly perMinute: number;

@@ -11,7 +11,7 @@
  */
 import type { ConfigIssue } from '../errors.ts';
 import { TOOL_NAME } from '../settings.ts';
-import type { SectionResult } from '../sections.ts';
+import type { SectionResult } from '../errors.ts';
 
 export interface GroupPolicy {
   readonly allow: readonly string[];

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig, type Config } from '../../../sidecar/config.ts';
 import { ConfigError, ERR } from '../../../sidecar/errors.ts';
-import { createJwtAuthenticator, resolveAlgorithms } from '../../../sidecar/auth/jwt.ts';
+import { createJwtAuthenticator } from '../../../sidecar/auth/jwt.ts';
+import { resolveAlgorithms } from '../../../sidecar/auth/jwt-algorithms.ts';
 import { groupsOf, scopesOf } from '../../../sidecar/auth/jwt-claims.ts';
 import { mintToken, rsaKey, startIdp, type Idp } from '../../helpers/idp.ts';
 
