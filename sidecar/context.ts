@@ -42,6 +42,40 @@ export interface RpcCall {
   readonly tool?: string;
 }
 
+/** A message as policy and audit see it: RpcCall plus what audit needs. Arguments themselves are not kept. */
+export interface ParsedCall extends RpcCall {
+  /** `request` has an id, `notification` has none, `response` answers a server-to-client request. */
+  readonly kind: 'request' | 'notification' | 'response';
+  /** True when the body was a batch (an array), even of one message: its answer is an array too. */
+  readonly batch: boolean;
+  /** For tools/call: hex SHA-256 of the RFC 8785-style canonical JSON of `params.arguments`. */
+  readonly argsSha256?: string;
+  /** For tools/call: UTF-8 size of that canonical JSON. */
+  readonly argsBytes?: number;
+}
+
+/** MCP protocol eras (basic/versioning): 2025-11-25 and earlier, or 2026-07-28 and later. */
+export type Era = 'legacy' | 'modern';
+
+/** A parsed, era-classified JSON-RPC body (mcp/message.ts, mcp/era.ts). */
+export interface McpMessage {
+  readonly era: Era;
+  /**
+   * The protocol revision the request names. Modern: its `_meta` version (which the header must
+   * equal). Legacy: the `MCP-Protocol-Version` header (sent from 2025-06-18 on), or an `initialize`
+   * request's `params.protocolVersion`; undefined when neither names one (2025-03-26 clients after
+   * initialize, the 2024-11-05 SSE transport).
+   */
+  readonly protocolVersion: string | undefined;
+  /** Every message of the body (one, or a legacy batch). */
+  readonly calls: readonly ParsedCall[];
+  /** The parsed body: one message object, or an array for a batch. */
+  readonly doc: unknown;
+}
+
+/** What reading the body gave: the message, or why it cannot be read (415, or 400 with -32700/-32600). */
+export type MessageRead = { readonly ok: true; readonly message: McpMessage } | { readonly ok: false; readonly reply: Reply };
+
 /** How a stage ends a request. The edge writes it, logs it, counts it by `code`. */
 export interface Reply {
   readonly status: number;
@@ -96,8 +130,14 @@ export interface RequestContext {
   identity: Identity | undefined;
   /** The request body when a stage needed it (JSON-RPC POSTs, within the body cap). */
   body: Buffer | undefined;
-  /** JSON-RPC calls parsed from the body (one, or several for a batch). */
+  /** JSON-RPC calls parsed from the body (one, or several for a batch); the same as ctx.message's. */
   rpc: readonly RpcCall[] | undefined;
+  /**
+   * The body as read once after it arrived (mcp/stage.ts): its era, revision and messages, their
+   * mirrored headers checked; or why it could not be read. Every later stage reads this, never the
+   * body or a header again. Undefined when the request carries no body to read (GET, DELETE).
+   */
+  message: MessageRead | undefined;
   /** Header names (lower case) never to forward: the API key header, Authorization, identity headers. */
   readonly dropHeaders: Set<string>;
   /** Headers to add to the upstream request (set after dropping, so a client cannot forge them). */
@@ -125,6 +165,7 @@ export function createRequestContext(init: Pick<RequestContext, 'startedAt' | 'm
     identity: undefined,
     body: undefined,
     rpc: undefined,
+    message: undefined,
     exempt: false,
     ...init,
     dropHeaders: new Set(),

@@ -17,6 +17,11 @@ export const RPC_ERROR = {
   TOOL_FORBIDDEN: -32602,
   /** The server could not return this result: a tools/list answer it could not filter, or DLP block mode. */
   INTERNAL: -32603,
+  /**
+   * MCP 2026-07-28 `HeaderMismatch`: the mirrored headers (MCP-Protocol-Version, Mcp-Method,
+   * Mcp-Name, Mcp-Param-*) disagree with the body, or a required one is missing or malformed.
+   */
+  HEADER_MISMATCH: -32020,
 } as const;
 
 /** A JSON-RPC error message; `data.code` carries the sidecar's stable error code. */

@@ -2,8 +2,9 @@
  * The request pipeline, assembled once from the configuration:
  *
  *   metadata (RFC 9728, no auth) -> exempt? -> CORS -> per-IP limit -> origin -> authenticate
- *   -> per-identity limit | read body | -> request DLP -> tool policy -> per-tool limit -> stream cap
- *   -> (forward) -> response stages: stream slot, tools/list filter, then DLP redaction
+ *   -> per-identity limit | read body | -> message (parse once, era, mirrored headers) -> request DLP
+ *   -> tool policy -> per-tool limit -> stream cap -> (forward) -> response stages: stream slot,
+ *   tools/list filter, then DLP redaction
  *
  * Exempt requests go straight to the body, and of the later stages only response DLP applies.
  *
@@ -28,6 +29,7 @@ import { createSharedLimitStore } from './limit/shared-store.ts';
 import { clientIp, parseTrustedProxies } from './limit/client-ip.ts';
 import { parseIp } from './limit/ip.ts';
 import { createToolPolicyStage } from './policy/stage.ts';
+import { createMessageStage } from './mcp/stage.ts';
 import { createDlpStages } from './dlp/stage.ts';
 import { createCorsStage } from './cors.ts';
 import { withApiKeyRefusals } from './auth/api-key-refusal.ts';
@@ -109,16 +111,19 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     withApiKeyRefusals(config, auth),
     limits.identityStage,
   ]);
+  const onAudit = (record: object): void => deps.audit.info(record, 'audit');
+  const message = createMessageStage({ onAudit });
   const policy = createToolPolicyStage(config, {
     onToolCall: (tool, decision) => deps.metrics.toolCalls.inc({ tool, decision }),
-    onAudit: (record) => deps.audit.info(record, 'audit'),
+    onAudit,
   });
   const dlp = createDlpStages(config, { logger: log, metrics: deps.metrics });
-  // Request DLP first, so audit and the upstream see the same (redacted) arguments; tool policy
-  // before the per-tool limit, so refused calls spend no tokens; the stream cap once the body says
-  // whether this is a subscriptions/listen; response DLP last, so it scans what the client will get
-  // after the tools/list filter.
-  const after: Stage[] = present([dlp.request, policy, limits.toolStage, limits.streams?.stage, dlp.response]);
+  // The message stage first: the one parse of the body, its era, and its mirrored headers checked
+  // before anything reads a method or a name. Request DLP next, so audit, policy and the upstream see
+  // the same (redacted) arguments and headers; tool policy before the per-tool limit, so refused
+  // calls spend no tokens; the stream cap once the body says whether this is a subscriptions/listen;
+  // response DLP last, so it scans what the client will get after the tools/list filter.
+  const after: Stage[] = present([message, dlp.request, policy, limits.toolStage, limits.streams?.stage, dlp.response]);
   // Exempt requests skip auth, limits and policy, but their responses are scanned like any other.
   const afterExempt: Stage[] = present([dlp.response]);
 

@@ -6,7 +6,7 @@
  * tool arguments often carry. (A hash of a low-entropy value, e.g. a 4-digit PIN, can still be
  * guessed by trying them all; that is why the hash covers the whole canonical argument object.)
  */
-import type { Identity } from '../context.ts';
+import type { Era, Identity, RequestContext } from '../context.ts';
 import type { ParsedCall } from './jsonrpc.ts';
 
 /** Client-controlled strings are cut to this many characters in audit lines. */
@@ -20,8 +20,12 @@ export interface AuditInput {
   readonly clientIp: string;
   readonly call: ParsedCall | undefined;
   readonly decision: 'allow' | 'deny';
-  /** Error code when the sidecar refused (ERR_TOOL_FORBIDDEN, ERR_BAD_REQUEST). */
+  /** Error code when the sidecar refused (ERR_TOOL_FORBIDDEN, ERR_BAD_REQUEST, ERR_HEADER_MISMATCH). */
   readonly reason?: string;
+  /** The protocol era of the body (mcp/era.ts), when it could be read. */
+  readonly era?: Era;
+  /** The protocol revision the request named, when it named one. */
+  readonly protocolVersion?: string;
   /** The HTTP status the client got (0 when it went away before one was sent). */
   readonly status: number;
   readonly aborted: boolean;
@@ -43,6 +47,9 @@ export interface AuditRecord {
   readonly method: string | null;
   readonly rpcId?: string | number | null;
   readonly tool?: string;
+  /** `legacy` (2025 revisions) or `modern` (2026-07-28 and later). */
+  readonly era?: Era;
+  readonly protocolVersion?: string;
   readonly decision: 'allow' | 'deny';
   readonly reason?: string;
   readonly status: number;
@@ -66,6 +73,8 @@ export function auditRecord(input: AuditInput): AuditRecord {
   };
   if (call?.id !== undefined) rec.rpcId = typeof call.id === 'string' ? cut(call.id) : call.id;
   if (call?.tool !== undefined) rec.tool = cut(call.tool);
+  if (input.era !== undefined) rec.era = input.era;
+  if (input.protocolVersion !== undefined) rec.protocolVersion = cut(input.protocolVersion);
   rec.decision = input.decision;
   if (input.reason !== undefined) rec.reason = input.reason;
   rec.status = input.status;
@@ -74,4 +83,41 @@ export function auditRecord(input: AuditInput): AuditRecord {
   if (call?.argsSha256 !== undefined) rec.argsSha256 = call.argsSha256;
   if (call?.argsBytes !== undefined) rec.argsBytes = call.argsBytes;
   return rec as unknown as AuditRecord;
+}
+
+/** One audited message: the call (undefined when the body could not be read) and the decision. */
+export interface AuditEntry {
+  readonly call: ParsedCall | undefined;
+  readonly decision: 'allow' | 'deny';
+  readonly reason?: string;
+}
+
+/**
+ * Write one audit line per entry once the request is done (ctx.onDone), with how it ended. Era and
+ * revision come from the body's validated view (ctx.message) as it is when the request ends.
+ */
+export function auditWhenDone(ctx: RequestContext, time: number, entries: readonly AuditEntry[], onAudit: ((record: AuditRecord) => void) | undefined): void {
+  if (onAudit === undefined || entries.length === 0) return;
+  const identity = ctx.identity;
+  ctx.onDone.push(({ status, aborted }) => {
+    const durationMs = performance.now() - ctx.startedAt;
+    const read = ctx.message;
+    const m = read?.ok === true ? read.message : undefined;
+    for (const e of entries) {
+      onAudit(
+        auditRecord({
+          time,
+          identity,
+          clientIp: ctx.clientIp,
+          call: e.call,
+          decision: e.decision,
+          ...(e.reason === undefined ? {} : { reason: e.reason }),
+          ...(m === undefined ? {} : { era: m.era, ...(m.protocolVersion === undefined ? {} : { protocolVersion: m.protocolVersion }) }),
+          status,
+          aborted,
+          durationMs,
+        }),
+      );
+    }
+  });
 }

@@ -11,27 +11,20 @@
 import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 import { mediaType } from '../proxy/media-type.ts';
 import { createHash } from 'node:crypto';
-import type { Reply, RpcCall } from '../context.ts';
+import type { ParsedCall, Reply, RpcCall } from '../context.ts';
 import { ERR, type ErrorCode } from '../errors.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /** The MCP SDK's server transports refuse larger batches (MAX_BATCH_SIZE = 100); so does the sidecar. */
 export const MAX_BATCH = 100;
 
-/** A message as the policy sees it: RpcCall plus what audit needs. Arguments themselves are not kept. */
-export interface ParsedCall extends RpcCall {
-  /** `request` has an id, `notification` has none, `response` answers a server-to-client request. */
-  readonly kind: 'request' | 'notification' | 'response';
-  /** True when the body was a batch (an array), even of one message: its answer is an array too. */
-  readonly batch: boolean;
-  /** For tools/call: hex SHA-256 of the RFC 8785-style canonical JSON of `params.arguments`. */
-  readonly argsSha256?: string;
-  /** For tools/call: UTF-8 size of that canonical JSON. */
-  readonly argsBytes?: number;
-}
+export type { ParsedCall };
 
-/** The messages of a body, or the Reply that refuses it (the edge writes it as JSON). */
-export type ParseResult = { readonly ok: true; readonly calls: ParsedCall[] } | { readonly ok: false; readonly reply: Reply };
+/**
+ * The messages of a body and the parsed document (so no later stage parses it again), or the Reply
+ * that refuses it (the edge writes it as JSON).
+ */
+export type ParseResult = { readonly ok: true; readonly calls: ParsedCall[]; readonly doc: unknown } | { readonly ok: false; readonly reply: Reply };
 
 /** A JSON-RPC error object in an HTTP reply. */
 export function rpcErrorReply(status: number, code: ErrorCode, rpcCode: number, message: string, id: RpcCall['id'] = null): Reply {
@@ -110,5 +103,5 @@ export function parseJsonRpc(body: Buffer, contentType: string | undefined): Par
     }
     calls.push(c);
   }
-  return { ok: true, calls };
+  return { ok: true, calls, doc };
 }

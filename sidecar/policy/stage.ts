@@ -18,11 +18,10 @@
  * section 6: notifications get none): simplest to reason about, and no allowed side effect runs
  * half of a batch the caller meant as a unit.
  */
-import type { Identity, Reply, RequestContext, Stage } from '../context.ts';
+import type { Reply, RequestContext, Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
-import { hasBody } from '../proxy/media-type.ts';
-import { auditRecord, type AuditRecord } from './audit.ts';
-import { parseJsonRpc, type ParsedCall } from './jsonrpc.ts';
+import { auditWhenDone, type AuditRecord } from './audit.ts';
+import type { ParsedCall } from './jsonrpc.ts';
 import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 import { createToolLabeler } from './labels.ts';
 import { createToolsListFilter } from './tools-list-filter.ts';
@@ -70,10 +69,10 @@ function refusal(ctx: RequestContext, calls: readonly ParsedCall[], verdicts: re
  * Build the stage. Reads Config once (allowTools, denyTools, sections['tools.groups']).
  *
  * - GET: adds the shape-mode tools/list filter (for event streams) and lets the request on.
- * - POST: parses ctx.body (and sets ctx.rpc for the per-tool limit), decides
- *   each tools/call, refuses forbidden ones (nothing reaches the upstream), adds the ids-mode filter
- *   when the body holds tools/list requests, and audits every request/notification in onDone.
- * - other methods (DELETE, OPTIONS): untouched.
+ * - a body (read by the message stage, mcp/stage.ts, into ctx.message): decides each tools/call,
+ *   refuses forbidden ones (nothing reaches the upstream), adds the ids-mode filter when the body
+ *   holds tools/list requests, and audits every request/notification in onDone.
+ * - other methods without a body (DELETE, OPTIONS): untouched.
  *
  * Once any rule restricts tools (an allow list, a deny list or a group rule), every body must be
  * JSON-RPC in `application/json`: anything else is refused (415, or 400 with -32700/-32600) before
@@ -88,17 +87,7 @@ export function createToolPolicyStage(config: PolicySource, deps: ToolPolicyDeps
   const now = deps.now ?? Date.now;
   const filterOpts = deps.maxBufferBytes === undefined ? {} : { maxBufferBytes: deps.maxBufferBytes };
 
-  const audit = (ctx: RequestContext, time: number, verdicts: readonly Verdict[]): void => {
-    const onAudit = deps.onAudit;
-    if (onAudit === undefined || verdicts.length === 0) return;
-    const identity: Identity | undefined = ctx.identity;
-    ctx.onDone.push(({ status, aborted }) => {
-      const durationMs = performance.now() - ctx.startedAt;
-      for (const v of verdicts) {
-        onAudit(auditRecord({ time, identity, clientIp: ctx.clientIp, call: v.call, decision: v.decision, ...(v.reason === undefined ? {} : { reason: v.reason }), status, aborted, durationMs }));
-      }
-    });
-  };
+  const audit = (ctx: RequestContext, time: number, verdicts: readonly Verdict[]): void => auditWhenDone(ctx, time, verdicts, deps.onAudit);
 
   return (ctx) => {
     if (ctx.method === 'GET') {
@@ -106,12 +95,10 @@ export function createToolPolicyStage(config: PolicySource, deps: ToolPolicyDeps
       return undefined;
     }
     // Every body is judged whatever the method carrying it: a tools/call in a PUT is still a call.
-    // (The edge refuses bodies on methods that take none, GET included.)
-    if (ctx.method !== 'POST' && ctx.body === undefined && !hasBody(ctx.headers)) return undefined;
+    // (The edge refuses bodies on methods that take none, GET included.) The message stage read it.
+    const parsed = ctx.message;
+    if (parsed === undefined) return undefined;
     const time = now();
-
-    // This stage is where the body is parsed; ctx.rpc is set for the stages after it.
-    const parsed = parseJsonRpc(ctx.body ?? Buffer.alloc(0), ctx.headers['content-type']);
     if (!parsed.ok) {
       // With no rule to enforce there is nothing a body could smuggle past: let the upstream
       // answer what it cannot read (a deployment without tool policy keeps plain proxy behaviour).
@@ -119,8 +106,7 @@ export function createToolPolicyStage(config: PolicySource, deps: ToolPolicyDeps
       audit(ctx, time, [{ call: undefined, decision: 'deny', reason: parsed.reply.code }]);
       return parsed.reply;
     }
-    const calls = parsed.calls;
-    ctx.rpc = calls;
+    const calls = parsed.message.calls;
 
     const verdicts: Verdict[] = [];
     let refused = false;

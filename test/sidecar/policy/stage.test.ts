@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Identity, Reply, RequestContext } from '../../../sidecar/context.ts';
 import { parseToolGroups } from '../../../sidecar/policy/groups.ts';
 import { createToolPolicyStage, type ToolPolicyDeps } from '../../../sidecar/policy/stage.ts';
+import { createMessageStage } from '../../../sidecar/mcp/stage.ts';
 import type { AuditRecord } from '../../../sidecar/policy/audit.ts';
 import { makeContext } from '../../helpers/context.ts';
 
@@ -32,8 +33,10 @@ function harness(cfg = config(['echo', 'get-sum'], ['get-env'])) {
   const toolCalls: [string, string][] = [];
   const deps: ToolPolicyDeps = { onAudit: (r) => audits.push(r), onToolCall: (t, d) => toolCalls.push([t, d]), now: () => Date.UTC(2026, 0, 2, 3, 4, 5) };
   const stage = createToolPolicyStage(cfg, deps);
+  // The pipeline reads the body once in the message stage; policy judges what it read.
+  const message = createMessageStage({ onAudit: deps.onAudit, now: deps.now });
   const run = (ctx: RequestContext, status: number): Reply | undefined => {
-    const r = stage(ctx) as Reply | undefined;
+    const r = (message(ctx) ?? stage(ctx)) as Reply | undefined;
     for (const fn of ctx.onDone) fn({ status: r?.status ?? status, aborted: false });
     return r;
   };
@@ -54,7 +57,7 @@ test('a forbidden tools/call over Streamable HTTP: 200 JSON-RPC error naming the
   const a = h.audits[0]!;
   assert.deepEqual({ ...a, durationMs: 0 }, {
     startTime: '2026-01-02T03:04:05.000Z', identity: 'key:0123456789ab', identityKind: 'apikey', clientIp: '10.1.2.3', method: 'tools/call', rpcId: 7, tool: 'get-env',
-    decision: 'deny', reason: 'ERR_TOOL_FORBIDDEN', status: 200, durationMs: 0,
+    era: 'legacy', decision: 'deny', reason: 'ERR_TOOL_FORBIDDEN', status: 200, durationMs: 0,
     argsSha256: createHash('sha256').update(JSON.stringify({ token: SECRET })).digest('hex'), argsBytes: JSON.stringify({ token: SECRET }).length,
   });
   assert.ok(a.durationMs >= 0);
