@@ -13,23 +13,75 @@
  *
  * Each decoded character stands for one whole escape, so no boundary the scanner chooses can fall
  * inside an escape. An escape cut by a chunk boundary waits (at most 5 chars) for the rest.
+ *
+ * Opaque fields (given as paths, see mcp/opaque-fields.ts): the view also follows the document's
+ * structure (objects, arrays, member keys) and shows the value of a member at such a path as MASK
+ * characters, each standing for a run of the value's raw text, so no rule can match in it; the
+ * scanner refuses any match that would cover a MASK (scanner.ts). The value leaves byte for byte.
+ * Paths are relative to a message: the top-level object, or each object of a top-level array.
  */
+import { MASK } from './mask.ts';
 import type { Sink, TextPipe } from './scanner.ts';
 
 const SIMPLE: Readonly<Record<string, string>> = { '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 const HEX4 = /^[0-9A-Fa-f]{4}$/;
 const IN_STRING = /["\\]/g;
 const OUTSIDE = /"/g;
+/** Outside strings, with structure followed: quotes and the structural characters. */
+const STRUCTURE = /["{}[\]:,]/g;
+/** Where an opaque literal (a number, true, false, null) ends. */
+const LITERAL_END = /[\s,}\]"{[:]/g;
+const WS = /[^ \t\r\n]/g;
+
+/** A tree of opaque paths: each node's children by member key; `leaf` marks an opaque value. */
+export interface FieldTree {
+  readonly leaf: boolean;
+  readonly children: ReadonlyMap<string, FieldTree>;
+}
+
+/** Compile paths (each a list of member keys) into a FieldTree, once. */
+export function fieldTree(paths: readonly (readonly string[])[]): FieldTree {
+  type Node = { leaf: boolean; children: Map<string, Node> };
+  const root: Node = { leaf: false, children: new Map() };
+  for (const path of paths) {
+    let n = root;
+    for (const k of path) {
+      let c = n.children.get(k);
+      if (c === undefined) n.children.set(k, (c = { leaf: false, children: new Map() }));
+      n = c;
+    }
+    n.leaf = true;
+  }
+  return root;
+}
+
+/** Longer member keys than this are never opaque (a bound on what a key costs to remember). */
+const MAX_KEY = 256;
+/** Containers deeper than this are counted, not followed (no opaque path is that deep). */
+const MAX_DEPTH = 64;
+
+interface Frame {
+  readonly arr: boolean;
+  /** For objects: the tree node of this object's members (undefined: nothing opaque below). */
+  readonly node: FieldTree | undefined;
+  /** The top-level array of a batch: its objects are messages. */
+  readonly batch: boolean;
+  /** Objects: a string now is a member key. */
+  expectKey: boolean;
+  /** Objects: the current member's key (decoded view text), once read. */
+  key: string;
+}
 
 /** Feeds a scanner the decoded view of latin1 JSON text and maps its decisions back to the raw text. */
 export class JsonView implements TextPipe {
   readonly #scanner: TextPipe;
+  readonly #tree: FieldTree | undefined;
   /** Raw text not yet accounted for by the sink (starts at #rawPos). */
   #raw = '';
   /** Raw text waiting for the rest of an escape, not yet given to the scanner. */
   #pending = '';
   #inStr = false;
-  /** View positions (absolute) of decoded escapes not yet consumed, with their raw lengths. */
+  /** View positions (absolute) of decoded escapes and masks not yet consumed, with their raw lengths. */
   readonly #escAt: number[] = [];
   readonly #escLen: number[] = [];
   #escHead = 0;
@@ -39,8 +91,25 @@ export class JsonView implements TextPipe {
   readonly #adapter: Sink;
   #sink: Sink | undefined;
 
-  constructor(scanner: TextPipe) {
+  // Structure (only with a tree).
+  readonly #stack: Frame[] = [];
+  /** Containers past MAX_DEPTH, counted so closing brackets stay balanced. */
+  #deep = 0;
+  /** The string being read is a member key. */
+  #inKey = false;
+  #key = '';
+  /** After `:` of a member at an opaque path: the next value is masked. */
+  #opaqueNext = false;
+  /** The tree node of the member whose value comes next (after `:`), for an object value. */
+  #valueNode: FieldTree | undefined;
+  #opaqueStr = false;
+  /** In an opaque string, the last raw char was a backslash: the next one is escaped. */
+  #opaqueEsc = false;
+  #opaqueLit = false;
+
+  constructor(scanner: TextPipe, opaque?: FieldTree) {
     this.#scanner = scanner;
+    this.#tree = opaque;
     this.#adapter = {
       copy: (text: string): void => {
         const n = this.#take(text.length);
@@ -72,16 +141,124 @@ export class JsonView implements TextPipe {
     return raw;
   }
 
+  #top(): Frame | undefined {
+    return this.#deep > 0 ? undefined : this.#stack[this.#stack.length - 1];
+  }
+
+  #open(arr: boolean): void {
+    const top = this.#top();
+    if (this.#deep > 0 || this.#stack.length >= MAX_DEPTH) {
+      this.#deep++;
+      return;
+    }
+    // A message: the top-level object, or an object in the top-level array (a batch).
+    const node = arr ? undefined : top === undefined || top.batch ? this.#tree : top.arr ? undefined : this.#valueNode;
+    this.#stack.push({ arr, node: node?.leaf ? undefined : node, batch: arr && top === undefined, expectKey: !arr, key: '' });
+    this.#valueNode = undefined;
+  }
+
+  #close(): void {
+    if (this.#deep > 0) this.#deep--;
+    else this.#stack.pop();
+  }
+
   /** Decode raw text into view text; an escape cut at the end stays in #pending. */
   #decode(text: string, final: boolean): string {
     const s = this.#pending + text;
     this.#pending = '';
+    const tree = this.#tree !== undefined;
     let out = '';
     let from = 0;
     let i = 0;
+    /** Where the key being read starts in `out` (it is appended to #key when it ends or at the end). */
+    let keyFrom = 0;
+    const flush = (to: number): void => {
+      out += s.slice(from, to);
+      from = to;
+    };
+    /** The raw text from `from` to `to` as one MASK. */
+    const mask = (to: number): void => {
+      if (to <= from) return;
+      this.#escAt.push(this.#viewEnd + out.length);
+      this.#escLen.push(to - from);
+      out += MASK;
+      from = to;
+    };
     while (i < s.length) {
-      // Jump to the next character that matters: a quote outside strings, a quote or a backslash in one.
-      const re = this.#inStr ? IN_STRING : OUTSIDE;
+      if (this.#opaqueStr) {
+        let j = i;
+        if (this.#opaqueEsc) {
+          this.#opaqueEsc = false;
+          j++;
+        }
+        let closed = false;
+        while (j < s.length) {
+          IN_STRING.lastIndex = j;
+          const m = IN_STRING.exec(s);
+          if (m === null) {
+            j = s.length;
+            break;
+          }
+          j = m.index;
+          if (s.charCodeAt(j) === 34) {
+            closed = true;
+            break;
+          }
+          if (j + 1 >= s.length) {
+            this.#opaqueEsc = true;
+            j = s.length;
+            break;
+          }
+          j += 2;
+        }
+        mask(Math.min(j, s.length));
+        if (!closed) {
+          i = s.length;
+          break;
+        }
+        this.#opaqueStr = false;
+        this.#inStr = false;
+        i = j + 1;
+        continue;
+      }
+      if (this.#opaqueLit) {
+        LITERAL_END.lastIndex = i;
+        const m = LITERAL_END.exec(s);
+        const j = m === null ? s.length : m.index;
+        mask(j);
+        if (m === null) {
+          i = s.length;
+          break;
+        }
+        this.#opaqueLit = false;
+        i = j;
+        continue;
+      }
+      if (this.#opaqueNext && !this.#inStr) {
+        WS.lastIndex = i;
+        const m = WS.exec(s);
+        if (m === null) {
+          i = s.length;
+          break;
+        }
+        i = m.index;
+        this.#opaqueNext = false;
+        const c = s.charCodeAt(i);
+        if (c === 34) {
+          // The opening quote stays in the view (the scanner tracks strings); the content is masked.
+          this.#inStr = true;
+          this.#opaqueStr = true;
+          i++;
+          flush(i);
+        } else if (c !== 123 && c !== 91) {
+          this.#opaqueLit = true;
+          flush(i);
+        }
+        continue;
+      }
+      // Jump to the next character that matters: a quote (or, following structure, a bracket, a
+      // colon, a comma) outside strings; a quote or a backslash in one.
+      const re = this.#inStr ? IN_STRING : tree ? STRUCTURE : OUTSIDE;
       re.lastIndex = i;
       const m = re.exec(s);
       if (m === null) {
@@ -89,8 +266,43 @@ export class JsonView implements TextPipe {
         break;
       }
       i = m.index;
-      if (s.charCodeAt(i) === 34) {
-        this.#inStr = !this.#inStr;
+      const ch = s.charCodeAt(i);
+      if (ch === 34) {
+        if (this.#inStr) {
+          this.#inStr = false;
+          if (this.#inKey) {
+            flush(i);
+            this.#endKey(out.slice(keyFrom));
+          }
+        } else {
+          this.#inStr = true;
+          const top = tree ? this.#top() : undefined;
+          if (top !== undefined && !top.arr && top.expectKey) {
+            this.#inKey = true;
+            this.#key = '';
+            flush(i + 1);
+            keyFrom = out.length;
+          }
+        }
+        i++;
+        continue;
+      }
+      if (!this.#inStr) {
+        // Structure (only reached with a tree).
+        const top = this.#top();
+        if (ch === 123) this.#open(false);
+        else if (ch === 91) this.#open(true);
+        else if (ch === 125 || ch === 93) this.#close();
+        else if (ch === 58) {
+          if (top !== undefined && !top.arr) {
+            const child = top.node?.children.get(this.#key);
+            this.#valueNode = child;
+            if (child?.leaf === true) this.#opaqueNext = true;
+          }
+        } else if (ch === 44 && top !== undefined && !top.arr) {
+          top.expectKey = true;
+          this.#key = '';
+        }
         i++;
         continue;
       }
@@ -121,8 +333,22 @@ export class JsonView implements TextPipe {
       out += s.slice(from, i);
       this.#pending = s.slice(i);
     } else out += s.slice(from);
+    // A key still being read continues in the next text.
+    if (this.#inKey) this.#addKey(out.slice(keyFrom));
     this.#viewEnd += out.length;
     return out;
+  }
+
+  #addKey(part: string): void {
+    if (this.#key.length <= MAX_KEY) this.#key += part;
+  }
+
+  #endKey(part: string): void {
+    this.#addKey(part);
+    this.#inKey = false;
+    const top = this.#top();
+    if (top !== undefined) top.expectKey = false;
+    if (this.#key.length > MAX_KEY) this.#key = MASK;
   }
 
   push(text: string, sink: Sink): void {

@@ -5,15 +5,27 @@
 import type { DlpPattern } from './patterns.ts';
 import { analyzeRegex } from './regex-safety.ts';
 import { DEFAULT_RULES, type DlpRule } from './rules.ts';
-import { JsonView } from './json-view.ts';
+import { JsonView, fieldTree } from './json-view.ts';
+import { OPAQUE_FIELDS } from '../mcp/opaque-fields.ts';
 import { AnchorIndex, CONTEXT, SMALL_HOLD, StreamScanner, StringSink, type CompiledRule, type TextPipe } from './scanner.ts';
 
 const HIDING_ESCAPE = /\\[u/]/;
+/** The protocol-opaque fields of JSON-RPC messages, compiled once. */
+const OPAQUE = fieldTree(OPAQUE_FIELDS);
 
 export interface RedactResult {
   readonly text: string;
   /** Names of the rules that matched, once per match, in order. Never the secret. */
   readonly matches: string[];
+}
+
+/** How JSON text is read. */
+export interface JsonOptions {
+  /**
+   * The text is JSON-RPC (an MCP body or event): the protocol-opaque fields of each message
+   * (mcp/opaque-fields.ts: ids, requestState, cursors, progress tokens, ...) are never altered.
+   */
+  readonly jsonRpc?: boolean;
 }
 
 export interface Redactor {
@@ -22,11 +34,11 @@ export interface Redactor {
   /** Rule names, defaults first. */
   readonly ruleNames: readonly string[];
   /** Redact a whole text. `json` (default: the text starts with `{` or `[`) keeps JSON valid. */
-  redact(text: string, opts?: { json?: boolean }): RedactResult;
+  redact(text: string, opts?: { json?: boolean } & JsonOptions): RedactResult;
   /** Redact a whole latin1 text (one char per byte). */
-  redactLatin1(text: string, json: boolean, onMatch?: (rule: string) => void): RedactResult;
+  redactLatin1(text: string, json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): RedactResult;
   /** A chunk-safe scanner over latin1 text; in JSON mode it reads strings decoded (json-view.ts). */
-  stream(json: boolean, onMatch?: (rule: string) => void): TextPipe;
+  stream(json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): TextPipe;
   /** False when no rule can match the latin1 text (a cheap prefilter). */
   mayMatch(text: string): boolean;
 }
@@ -104,20 +116,24 @@ export function createRedactor(opts: RedactorOptions): Redactor {
   const anyAnchor = new RegExp(index.re.source);
   const fullScan = rules.some((r) => r.anchors.length === 0);
 
-  const stream = (json: boolean, onMatch?: (rule: string) => void): TextPipe => {
+  const stream = (json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): TextPipe => {
     const scanner = new StreamScanner(rules, index, json, (rule) => {
       always(rule);
       onMatch?.(rule);
     });
-    return json ? new JsonView(scanner) : scanner;
+    return json ? new JsonView(scanner, opts?.jsonRpc === true ? OPAQUE : undefined) : scanner;
   };
 
-  const redactLatin1 = (text: string, json: boolean, onMatch?: (rule: string) => void): RedactResult => {
+  const redactLatin1 = (text: string, json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): RedactResult => {
     const matches: string[] = [];
-    const s = stream(json, (rule) => {
-      matches.push(rule);
-      onMatch?.(rule);
-    });
+    const s = stream(
+      json,
+      (rule) => {
+        matches.push(rule);
+        onMatch?.(rule);
+      },
+      opts,
+    );
     const sink = new StringSink();
     s.push(text, sink);
     s.end(sink);
@@ -131,9 +147,9 @@ export function createRedactor(opts: RedactorOptions): Redactor {
     stream,
     // A JSON escape (`\u0041KIA`, `hooks.slack.com\/`) can hide an anchor from the literal search.
     mayMatch: (text: string) => fullScan || anyAnchor.test(text) || HIDING_ESCAPE.test(text),
-    redact(text: string, o?: { json?: boolean }): RedactResult {
+    redact(text: string, o?: { json?: boolean } & JsonOptions): RedactResult {
       const json = o?.json ?? /^\s*[[{]/.test(text);
-      const r = redactLatin1(toLatin1(text), json);
+      const r = redactLatin1(toLatin1(text), json, undefined, o);
       return { text: r.matches.length === 0 ? text : Buffer.from(r.text, 'latin1').toString('utf8'), matches: r.matches };
     },
   });

@@ -22,8 +22,10 @@
  *
  * JSON mode keeps JSON valid: a match never starts or ends inside a `\` escape (it is shrunk at
  * the start, extended at the end), stops at the end of the string it starts in, and a match
- * outside any string (a number) is replaced by a quoted string.
+ * outside any string (a number) is replaced by a quoted string. A match that would cover a MASK
+ * (a protocol-opaque value, see json-view.ts) is not taken: opaque values leave unchanged.
  */
+import { MASK } from './mask.ts';
 
 const IN_STRING = /["\\]/g;
 const OUTSIDE = /"/g;
@@ -258,7 +260,7 @@ export class StreamScanner implements TextPipe {
       }
       if (!best || !this.#json) return best;
       const g = this.#guard(best);
-      if (g) return g;
+      if (g && !this.#slice(g.s, g.e).includes(MASK)) return g;
       from = best.s + 1;
     }
   }

@@ -10,16 +10,18 @@
  * request as an error, and the stream goes on.
  *
  * An event is held until it is complete; one larger than `maxEventBytes` ends the stream with an error.
+ * With `jsonRpc` (the events of an MCP exchange) each data payload is a JSON-RPC message whose
+ * protocol-opaque fields are left alone (mcp/opaque-fields.ts).
  */
 import { ERR, WardenError } from '../errors.ts';
 import { SseSplitter, eventData, parseEventLines, replaceEventData, type SseLine } from '../stream/sse.ts';
 import { blockedRpcError } from './block.ts';
-import type { Redactor } from './redactor.ts';
+import type { JsonOptions, Redactor } from './redactor.ts';
 import type { Sink, TextPipe } from './scanner.ts';
 
 const JSONISH = /^\s*[[{]/;
 
-export function createSsePipe(redactor: Redactor, mode: 'redact' | 'block', onMatch: (rule: string) => void, maxEventBytes: number): TextPipe {
+export function createSsePipe(redactor: Redactor, mode: 'redact' | 'block', onMatch: (rule: string) => void, maxEventBytes: number, json: JsonOptions = {}): TextPipe {
   const splitter = new SseSplitter();
 
   const event = (raw: string, sink: Sink): void => {
@@ -38,7 +40,7 @@ export function createSsePipe(redactor: Redactor, mode: 'redact' | 'block', onMa
     // Secrets outside data (a comment, an id) are redacted as plain text.
     const lines: SseLine[] = parseEventLines(raw).map((l) => (l.field === 'data' || l.raw === '' ? l : { ...l, raw: redactor.redactLatin1(l.raw, false, hit).text }));
     const data = eventData(lines);
-    let newData = data === undefined ? undefined : redactor.redactLatin1(data, JSONISH.test(data), hit).text;
+    let newData = data === undefined ? undefined : redactor.redactLatin1(data, JSONISH.test(data), hit, json).text;
     if (matches.length === 0) return raw;
     if (mode === 'block') newData = Buffer.from(blockedRpcError(Buffer.from(data ?? '', 'latin1').toString('utf8'), matches), 'utf8').toString('latin1');
     return newData === undefined ? lines.map((l) => l.raw + l.eol).join('') : replaceEventData(lines, newData);

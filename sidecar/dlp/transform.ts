@@ -16,14 +16,17 @@
  * - An error mid-stream destroys the stream: what is held back (unscanned) is never flushed.
  * - Block mode: SSE events are replaced one by one; other bodies are held whole (up to the cap)
  *   and replaced by a JSON-RPC error (JSON) or a short text when a rule matches.
+ * - The answer to a JSON-RPC request (a body the message stage read, mcp/stage.ts) and a GET event
+ *   stream carry JSON-RPC messages: their protocol-opaque fields (ids, requestState, cursors,
+ *   progress tokens; mcp/opaque-fields.ts) are never altered. Other JSON is content throughout.
  */
 import { bodyKind } from '../proxy/media-type.ts';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
-import type { BodyRewriter, Reply, ResponseStage, UpstreamResponseHead } from '../context.ts';
+import type { BodyRewriter, Reply, RequestContext, ResponseStage, UpstreamResponseHead } from '../context.ts';
 import { ERR, WardenError } from '../errors.ts';
 import { blockedRpcError, blockedText } from './block.ts';
-import type { Redactor } from './redactor.ts';
+import type { JsonOptions, Redactor } from './redactor.ts';
 import { StringSink, type Sink, type TextPipe } from './scanner.ts';
 import { createSsePipe } from './sse.ts';
 
@@ -79,7 +82,7 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
   const onMatch = opts.onMatch ?? (() => {});
   const maxDecoded = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
   const maxEvent = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  return (head: UpstreamResponseHead): BodyRewriter | Reply => {
+  return (head: UpstreamResponseHead, ctx: RequestContext | undefined): BodyRewriter | Reply => {
     const codings = (header(head, 'content-encoding') ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
     const coding = codings.length === 1 ? CODINGS[codings[0]!] : undefined;
     if (codings.length > 1 || (codings.length === 1 && !coding)) {
@@ -92,10 +95,11 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
     for (const h of ['content-length', 'etag', 'content-md5']) delete head.headers[h];
     if (coding) delete head.headers['content-encoding'];
     const kind = bodyKind(header(head, 'content-type'));
+    const json = { jsonRpc: carriesJsonRpc(ctx, kind) };
     const pipe = (): TextPipe => {
-      if (kind === 'sse') return createSsePipe(redactor, mode, onMatch, maxEvent);
-      if (mode === 'block') return holdWhole(redactor, kind === 'json', onMatch, maxDecoded);
-      return redactor.stream(kind === 'json', onMatch);
+      if (kind === 'sse') return createSsePipe(redactor, mode, onMatch, maxEvent, json);
+      if (mode === 'block') return holdWhole(redactor, kind === 'json', onMatch, maxDecoded, json);
+      return redactor.stream(kind === 'json', onMatch, json);
     };
     return {
       stream: () => new DlpStream(pipe(), coding, maxDecoded),
@@ -111,6 +115,12 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
   };
 }
 
+/** Whether the response carries JSON-RPC messages: the answer to a JSON-RPC body, or a GET event stream. */
+function carriesJsonRpc(ctx: RequestContext | undefined, kind: string): boolean {
+  if (ctx === undefined || ctx.exempt) return false;
+  return ctx.message?.ok === true || (ctx.method === 'GET' && kind === 'sse');
+}
+
 /** Decode a whole compressed body within the cap, as DlpStream does chunk by chunk. */
 function decodeWhole(coding: Coding, body: Buffer, cap: number): Buffer {
   const opts = { maxOutputLength: cap };
@@ -123,7 +133,7 @@ function decodeWhole(coding: Coding, body: Buffer, cap: number): Buffer {
 }
 
 /** Block mode for non-SSE bodies: hold the body (up to the cap), then pass it or replace it. */
-function holdWhole(redactor: Redactor, json: boolean, onMatch: (rule: string) => void, cap: number): TextPipe {
+function holdWhole(redactor: Redactor, json: boolean, onMatch: (rule: string) => void, cap: number, opts: JsonOptions): TextPipe {
   let held = '';
   return {
     push(text: string): void {
@@ -131,7 +141,7 @@ function holdWhole(redactor: Redactor, json: boolean, onMatch: (rule: string) =>
       if (held.length > cap) throw new WardenError(ERR.DLP_BLOCKED, 502, `Response larger than ${cap} bytes: cannot be held for DLP block mode`);
     },
     end(sink: Sink): void {
-      const r = redactor.redactLatin1(held, json, onMatch);
+      const r = redactor.redactLatin1(held, json, onMatch, opts);
       if (r.matches.length === 0) return sink.copy(held);
       const body = json ? blockedRpcError(Buffer.from(held, 'latin1').toString('utf8'), r.matches) : blockedText(r.matches);
       sink.replace(held.length, Buffer.from(body, 'utf8').toString('latin1'));

@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import type { BodyRewriter, Reply, ResponseStage } from '../../../sidecar/context.ts';
+import type { BodyRewriter, Reply, RequestContext, ResponseStage } from '../../../sidecar/context.ts';
 import type { Sink } from '../../../sidecar/dlp/scanner.ts';
 
 const chars = (alphabet: string, min: number, max = min): fc.Arbitrary<string> =>
@@ -70,9 +70,10 @@ export async function runTransform(
   t: ResponseStage,
   headers: Record<string, string>,
   chunks: readonly Buffer[],
+  ctx?: RequestContext,
 ): Promise<{ reply?: Reply; out: Buffer[]; headers: Record<string, string | string[]>; error?: Error }> {
   const head = { status: 200, headers: { ...headers } as Record<string, string | string[]> };
-  const stage = t(head, undefined as never);
+  const stage = t(head, ctx as RequestContext);
   if (!stage || 'status' in stage) return { reply: stage as Reply, out: [], headers: head.headers };
   const rewriter: BodyRewriter = stage;
   let whole: Buffer | Error;

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { createRedactor } from '../../../sidecar/dlp/redactor.ts';
 import { DEFAULT_RULES } from '../../../sidecar/dlp/rules.ts';
 import { createDlpTransform } from '../../../sidecar/dlp/transform.ts';
-import { CountingSink, chunk, runTransform, seededText } from './secrets.ts';
+import { CountingSink, anySecret, chunk, runTransform, seededText } from './secrets.ts';
+import { makeContext } from '../../helpers/context.ts';
 
 const redactor = createRedactor({ patterns: [] });
 // The same rules without the three long ones: a hold-back of about 1.3 KB, so short generated
@@ -74,4 +75,27 @@ test('matches are reported by rule name only, once per redaction', () => {
   assert.deepEqual(out.matches, ['aws-access-key-id', 'email', 'aws-access-key-id']);
   assert.deepEqual(seen, out.matches);
   assert.ok(!out.text.includes('AKIA'));
+});
+
+test('property: the transform keeps JSON-RPC opaque fields in JSON and SSE answers to MCP requests; streamed and whole forms alike', async () => {
+  // The answer to a JSON-RPC POST the message stage read: what marks a response as JSON-RPC.
+  const ctx = makeContext({ method: 'POST' });
+  ctx.message = { ok: true, message: { era: 'modern', protocolVersion: '2026-07-28', calls: [], doc: {} } };
+  await fc.assert(
+    fc.asyncProperty(anySecret, anySecret, fc.array(fc.nat(2000), { maxLength: 12 }), fc.constantFrom('application/json', 'text/event-stream'), async (state, leak, cuts, ct) => {
+      const msg = { jsonrpc: '2.0', id: 'call-1', result: { resultType: 'input_required', inputRequests: { q: { method: 'elicitation/create', params: { message: `use ${leak.secret}` } } }, requestState: state.secret } };
+      const json = JSON.stringify(msg);
+      const body = ct === 'application/json' ? json : `event: message\ndata: ${json}\n\n`;
+      const buf = Buffer.from(body, 'utf8');
+      const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+      const r = await runTransform(t, { 'content-type': ct }, chunk(buf, cuts), ctx);
+      assert.equal(r.error, undefined);
+      const text = Buffer.concat(r.out).toString('utf8');
+      const out = JSON.parse(ct === 'application/json' ? text : text.slice('event: message\ndata: '.length).trim()) as typeof msg;
+      assert.equal(out.result.requestState, state.secret, 'requestState unchanged');
+      assert.equal(out.id, 'call-1');
+      assert.equal(out.result.inputRequests.q.params.message, `use [REDACTED:${leak.rule}]`.replace('[REDACTED:bearer-token]', 'Bearer [REDACTED:bearer-token]'));
+    }),
+    { numRuns: 40 },
+  );
 });
