@@ -2,16 +2,52 @@
  * The DLP stages of the request pipeline: redaction of request bodies (MCP_AUTH_DLP_REQUESTS) and
  * a response transform on every forwarded response (MCP_AUTH_DLP_MODE). Matches are counted by rule
  * and direction and logged by rule name, never by the matched text.
+ *
+ * Request scanning covers the headers that mirror the body (MCP 2026-07-28: MCP-Protocol-Version,
+ * Mcp-Method, Mcp-Name, Mcp-Param-*) as well as the body, and keeps the two consistent: when the
+ * body is redacted, the mirrored headers are rewritten to the new body's values (mcp/remirror.ts)
+ * and checked against it again, so the call still works and the secret reaches the server in no
+ * header and no body. When that cannot be done, or a header carries a secret its body value does not
+ * show (decoded from Base64 first), the request is refused with 400 naming the header: never sent.
  */
 import type { Config } from '../config.ts';
-import type { Stage } from '../context.ts';
+import type { Reply, RequestContext, Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { createRedactor } from './redactor.ts';
+import { NAME_HEADER, PARAM_PREFIX, VERSION_HEADER, checkMirroredHeaders, decodeMirrored, mirroredHeaders } from '../mcp/mirrored-headers.ts';
+import { remirror } from '../mcp/remirror.ts';
+import { readMessage } from '../mcp/stage.ts';
+import { createRedactor, type Redactor } from './redactor.ts';
 import { redactRequestBody } from './request.ts';
 import { createDlpTransform } from './transform.ts';
 import { hasBody } from '../proxy/media-type.ts';
+
+const refused = (message: string): Reply => ({ status: 400, code: ERR.DLP_BLOCKED, body: { error: 'Bad Request', message } });
+const pretty = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase()).replace(/^Mcp-Protocol/, 'MCP-Protocol');
+
+/** The headers as they will be forwarded: the request's, with this request's rewrites applied. */
+function forwarded(ctx: RequestContext): RequestContext['headers'] {
+  const out: RequestContext['headers'] = {};
+  for (const [k, v] of Object.entries(ctx.headers)) if (!ctx.dropHeaders.has(k)) out[k] = v;
+  return { ...out, ...ctx.addHeaders };
+}
+
+/**
+ * Rules matching the mirrored headers' values (decoded), per header; counted by `onMatch`. The
+ * version header is protocol, like the `_meta` version it equals (mcp/opaque-fields.ts).
+ */
+function scanMirrored(redactor: Redactor, headers: RequestContext['headers'], onMatch: (rule: string) => void): { header: string; rules: string[] } | undefined {
+  for (const [name, value] of mirroredHeaders(headers)) {
+    if (name === VERSION_HEADER) continue;
+    const text = name === NAME_HEADER || name.startsWith(PARAM_PREFIX) ? (decodeMirrored(value) ?? value) : value;
+    const latin = Buffer.from(text, 'utf8').toString('latin1');
+    if (!redactor.mayMatch(latin)) continue;
+    const r = redactor.redactLatin1(latin, false, onMatch);
+    if (r.matches.length > 0) return { header: name, rules: [...new Set(r.matches)] };
+  }
+  return undefined;
+}
 
 /** DLP stages: redaction of request bodies (MCP_AUTH_DLP_REQUESTS) and of every response. */
 export function createDlpStages(config: Config, deps: { logger: Logger; metrics: Metrics }): { request?: Stage; response?: Stage } {
@@ -41,13 +77,33 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
         return { status: 415, code: ERR.DLP_BLOCKED, body: { error: 'Unsupported Media Type', message: 'With request scanning on, request bodies must be uncompressed JSON' }, close: true };
       }
       if (ctx.body === undefined) return undefined;
-      const r = redactRequestBody(redactor, ctx.body);
-      if (r.matches.length === 0) return undefined;
-      for (const rule of r.matches) onMatch(rule);
-      if (config.dlpMode === 'block') {
-        return { status: 400, code: ERR.DLP_BLOCKED, body: { error: 'Bad Request', message: `Request blocked by DLP rule(s): ${[...new Set(r.matches)].join(', ')}` } };
+      const before = ctx.message?.ok === true ? ctx.message.message : undefined;
+      const r = redactRequestBody(redactor, ctx.body, { jsonRpc: before !== undefined });
+      if (r.matches.length > 0) {
+        for (const rule of r.matches) onMatch(rule);
+        if (config.dlpMode === 'block') return refused(`Request blocked by DLP rule(s): ${[...new Set(r.matches)].join(', ')}`);
+        ctx.body = r.body;
+        if (before !== undefined) {
+          // The one view every later stage reads follows the body the upstream will get.
+          const read = readMessage(r.body, ctx.headers);
+          if (!read.ok) return refused('Request blocked: the redacted body is no longer a JSON-RPC message');
+          const next = remirror(before, read.message, ctx.headers);
+          if (!next.ok) return refused(`Request blocked: the ${pretty(next.header)} header cannot follow the redacted body (${next.reason})`);
+          for (const [name, value] of Object.entries(next.set)) {
+            ctx.dropHeaders.add(name);
+            ctx.addHeaders[name] = value;
+          }
+          const mismatch = checkMirroredHeaders(read.message, forwarded(ctx));
+          if (mismatch !== undefined) return refused(`Request blocked: after redaction the headers disagree with the body (${mismatch.reason})`);
+          ctx.message = read;
+          ctx.rpc = read.message.calls;
+        }
       }
-      ctx.body = r.body;
+      // What a header still holds after that is a secret the body did not show: never sent.
+      const inHeader = scanMirrored(redactor, forwarded(ctx), onMatch);
+      if (inHeader !== undefined) {
+        return refused(`Request blocked by DLP rule(s) ${inHeader.rules.join(', ')} in the ${pretty(inHeader.header)} header, which its body value does not carry`);
+      }
       return undefined;
     };
   }

@@ -171,10 +171,11 @@ export function checkMirroredHeaders(m: McpMessage, headers: IncomingHttpHeaders
   for (const [header, value] of present) {
     if (!header.startsWith(PARAM_PREFIX)) continue;
     if (single.method !== 'tools/call') return bad(header, `only a tools/call carries Mcp-Param headers, not ${show(single.method)}`);
+    // Argument values are often secrets: the reason never repeats them.
     const decoded = decodeMirrored(value);
-    if (decoded === undefined) return bad(header, `${show(value)} is not a valid =?base64?...?= value (canonical Base64 of UTF-8)`);
+    if (decoded === undefined) return bad(header, 'the value is not a valid =?base64?...?= value (canonical Base64 of UTF-8)');
     leaves ??= argumentLeaves(argumentsOf(doc));
-    if (!leaves.some((l) => mirrors(decoded, l.value))) return bad(header, `${show(decoded)} is not the value of any argument of the call`);
+    if (!leaves.some((l) => mirrors(decoded, l.value))) return bad(header, 'its value is not the value of any argument of the call');
   }
   return undefined;
 }

@@ -71,7 +71,7 @@ test('every header/body disagreement is named', () => {
     ['missing version', call('echo'), { 'mcp-method': 'tools/call', 'mcp-name': 'echo' }, 'mcp-protocol-version', /MCP-Protocol-Version: required on every 2026-07-28 request/],
     ['header version vs _meta version', call('echo'), { ...std('tools/call', 'echo'), 'mcp-protocol-version': '2025-11-25' }, 'mcp-protocol-version', /"2025-11-25" does not match the body's _meta protocol version "2026-07-28"/],
     ['modern header, no _meta version', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, std('tools/list'), 'mcp-protocol-version', /names a 2026-07-28\+ revision, but the body's params._meta carries no/],
-    ['Mcp-Param with no argument of that value', call('q', { region: 'us-west1' }), { ...std('tools/call', 'q'), 'mcp-param-region': 'eu-north1' }, 'mcp-param-region', /Mcp-Param-Region: "eu-north1" is not the value of any argument/],
+    ['Mcp-Param with no argument of that value', call('q', { region: 'us-west1' }), { ...std('tools/call', 'q'), 'mcp-param-region': 'eu-north1' }, 'mcp-param-region', /Mcp-Param-Region: its value is not the value of any argument/],
     ['Mcp-Param on another method', read('file:///x'), { ...std('resources/read', 'file:///x'), 'mcp-param-region': 'x' }, 'mcp-param-region', /only a tools\/call carries Mcp-Param headers/],
     ['Mcp-Param from an array item', call('q', { list: ['us-west1'] }), { ...std('tools/call', 'q'), 'mcp-param-region': 'us-west1' }, 'mcp-param-region', /is not the value of any argument/],
     ['Mcp-Name on a method without a name', { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }, std('tools/list', 'echo'), 'mcp-name', /method "tools\/list" has no name or URI to mirror/],
