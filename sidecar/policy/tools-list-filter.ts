@@ -13,6 +13,10 @@
  *   a `tools` member, and this needs no state shared between requests: nothing to grow, nothing to
  *   evict, nothing to race.
  *
+ * A filtered list is the caller's own: a 2026-07-28 result marked `cacheScope: "public"` (shared
+ * caches may serve it to anyone, SEP-2549) becomes `"private"`, else a shared cache could hand one
+ * caller's view to another. `ttlMs` is kept: the caller's cached copy is as fresh as the server says.
+ *
  * Bytes are kept exactly: SSE is split on latin1 text (one char per byte; the line breaks the grammar
  * splits on are ASCII), so an event that is not rewritten goes out byte for byte, even invalid UTF-8.
  * Only the `data` of a rewritten event changes; `event:`, `id:`, comments and line endings stay.
@@ -75,8 +79,9 @@ class Matcher {
     if (!isObject(result) || !Array.isArray(result.tools)) return undefined;
     // Anything not shaped like a tool (no string name) is dropped: it cannot be judged.
     const tools = result.tools.filter((t: unknown) => isObject(t) && typeof t.name === 'string' && this.#keep(t.name));
-    if (tools.length === result.tools.length) return undefined;
-    return { ...m, result: { ...result, tools } };
+    const shared = result.cacheScope === 'public';
+    if (tools.length === result.tools.length && !shared) return undefined;
+    return { ...m, result: { ...result, ...(shared ? { cacheScope: 'private' } : {}), tools } };
   }
 }
 

@@ -151,3 +151,23 @@ test('other content types pass untouched; compressed bodies are refused; GET JSO
   assert.equal(createToolsListFilter(policy, key)(head({ 'content-type': 'application/json' }), {} as RequestContext), undefined);
   assert.throws(() => createToolsListFilter(policy, key, { maxBufferBytes: 0 }), /maxBufferBytes must be a whole number >= 1; got 0/);
 });
+
+test('2026-07-28 cacheable lists: ttlMs and nextCursor kept; a "public" list becomes "private" (it is the caller view), JSON and SSE', async () => {
+  const cacheable = (id: number, tools: unknown[], cacheScope: string) => ({ jsonrpc: '2.0', id, result: { ttlMs: 60000, cacheScope, tools, nextCursor: 'c1' } });
+  for (const ct of ['application/json', 'text/event-stream']) {
+    const frame = (m: unknown): Buffer => Buffer.from(ct === 'application/json' ? JSON.stringify(m) : `event: message\ndata: ${JSON.stringify(m)}\n\n`);
+    const parse = (b: Buffer): { result: { ttlMs: number; cacheScope: string; nextCursor: string; tools: { name: string }[] } } =>
+      JSON.parse(ct === 'application/json' ? b.toString() : b.toString().replace(/^event: message\ndata: /, '').trim()) as never;
+    // Filtered and public: private now.
+    const a = parse((await run({ ids: [1] }, ct, [frame(cacheable(1, TOOLS, 'public'))])).body);
+    assert.deepEqual(a.result.tools.map((t) => t.name), ['echo', 'get-sum']);
+    assert.deepEqual([a.result.ttlMs, a.result.cacheScope, a.result.nextCursor], [60000, 'private', 'c1']);
+    // Nothing to hide for this caller, still public upstream: private too (another caller may see less).
+    const b = parse((await run({ ids: [1] }, ct, [frame(cacheable(1, TOOLS, 'public'))], power)).body);
+    assert.equal(b.result.tools.length, TOOLS.length);
+    assert.equal(b.result.cacheScope, 'private');
+    // Already private and nothing hidden: the bytes pass untouched.
+    const c = frame(cacheable(1, [tool('echo')], 'private'));
+    assert.ok((await run({ ids: [1] }, ct, [c])).body.equals(c));
+  }
+});
