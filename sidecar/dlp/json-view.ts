@@ -97,6 +97,8 @@ export class JsonView implements TextPipe {
   #deep = 0;
   /** The string being read is a member key. */
   #inKey = false;
+  /** The raw text of the key being read (decoded when it ends), then the key. */
+  #keyRaw = '';
   #key = '';
   /** After `:` of a member at an opaque path: the next value is masked. */
   #opaqueNext = false;
@@ -170,7 +172,7 @@ export class JsonView implements TextPipe {
     let out = '';
     let from = 0;
     let i = 0;
-    /** Where the key being read starts in `out` (it is appended to #key when it ends or at the end). */
+    /** Where the raw text of the key being read starts in `s` (kept in #keyRaw across texts). */
     let keyFrom = 0;
     const flush = (to: number): void => {
       out += s.slice(from, to);
@@ -270,18 +272,14 @@ export class JsonView implements TextPipe {
       if (ch === 34) {
         if (this.#inStr) {
           this.#inStr = false;
-          if (this.#inKey) {
-            flush(i);
-            this.#endKey(out.slice(keyFrom));
-          }
+          if (this.#inKey) this.#endKey(s.slice(keyFrom, i));
         } else {
           this.#inStr = true;
           const top = tree ? this.#top() : undefined;
           if (top !== undefined && !top.arr && top.expectKey) {
             this.#inKey = true;
-            this.#key = '';
-            flush(i + 1);
-            keyFrom = out.length;
+            this.#keyRaw = '';
+            keyFrom = i + 1;
           }
         }
         i++;
@@ -329,26 +327,37 @@ export class JsonView implements TextPipe {
       }
       i += len;
     }
-    if (i < s.length && !final) {
+    const consumed = i < s.length && !final ? i : s.length;
+    if (consumed < s.length) {
       out += s.slice(from, i);
       this.#pending = s.slice(i);
     } else out += s.slice(from);
-    // A key still being read continues in the next text.
-    if (this.#inKey) this.#addKey(out.slice(keyFrom));
+    // A key still being read continues in the next text (a cut escape comes again with #pending).
+    if (this.#inKey) this.#addKey(s.slice(keyFrom, consumed));
     this.#viewEnd += out.length;
     return out;
   }
 
-  #addKey(part: string): void {
-    if (this.#key.length <= MAX_KEY) this.#key += part;
+  #addKey(raw: string): void {
+    if (this.#keyRaw.length <= MAX_KEY) this.#keyRaw += raw;
   }
 
-  #endKey(part: string): void {
-    this.#addKey(part);
+  /** The key ends: decoded as every JSON parser reads it (escapes included), or never opaque. */
+  #endKey(raw: string): void {
+    this.#addKey(raw);
     this.#inKey = false;
     const top = this.#top();
     if (top !== undefined) top.expectKey = false;
-    if (this.#key.length > MAX_KEY) this.#key = MASK;
+    let key = MASK;
+    if (this.#keyRaw.length <= MAX_KEY) {
+      try {
+        key = this.#keyRaw.includes('\\') ? (JSON.parse(`"${this.#keyRaw}"`) as string) : this.#keyRaw;
+      } catch {
+        // not a valid JSON string: no path matches it
+      }
+    }
+    this.#key = key;
+    this.#keyRaw = '';
   }
 
   push(text: string, sink: Sink): void {
