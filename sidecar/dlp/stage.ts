@@ -15,7 +15,7 @@ import type { Reply, RequestContext, Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { NAME_HEADER, PARAM_PREFIX, VERSION_HEADER, checkMirroredHeaders, decodeMirrored, mirroredHeaders } from '../mcp/mirrored-headers.ts';
+import { NAME_HEADER, PARAM_PREFIX, VERSION_HEADER, checkMirroredHeaders, headerLabel, decodeMirrored, mirroredHeaders } from '../mcp/mirrored-headers.ts';
 import { remirror } from '../mcp/remirror.ts';
 import { readMessage } from '../mcp/stage.ts';
 import { createRedactor, type Redactor } from './redactor.ts';
@@ -24,7 +24,6 @@ import { createDlpTransform } from './transform.ts';
 import { hasBody } from '../proxy/media-type.ts';
 
 const refused = (message: string): Reply => ({ status: 400, code: ERR.DLP_BLOCKED, body: { error: 'Bad Request', message } });
-const pretty = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase()).replace(/^Mcp-Protocol/, 'MCP-Protocol');
 
 /** The headers as they will be forwarded: the request's, with this request's rewrites applied. */
 function forwarded(ctx: RequestContext): RequestContext['headers'] {
@@ -88,7 +87,7 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
           const read = readMessage(r.body, ctx.headers);
           if (!read.ok) return refused('Request blocked: the redacted body is no longer a JSON-RPC message');
           const next = remirror(before, read.message, ctx.headers);
-          if (!next.ok) return refused(`Request blocked: the ${pretty(next.header)} header cannot follow the redacted body (${next.reason})`);
+          if (!next.ok) return refused(`Request blocked: the ${headerLabel(next.header)} header cannot follow the redacted body (${next.reason})`);
           for (const [name, value] of Object.entries(next.set)) {
             ctx.dropHeaders.add(name);
             ctx.addHeaders[name] = value;
@@ -102,7 +101,7 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
       // What a header still holds after that is a secret the body did not show: never sent.
       const inHeader = scanMirrored(redactor, forwarded(ctx), onMatch);
       if (inHeader !== undefined) {
-        return refused(`Request blocked by DLP rule(s) ${inHeader.rules.join(', ')} in the ${pretty(inHeader.header)} header, which its body value does not carry`);
+        return refused(`Request blocked by DLP rule(s) ${inHeader.rules.join(', ')} in the ${headerLabel(inHeader.header)} header, which its body value does not carry`);
       }
       return undefined;
     };

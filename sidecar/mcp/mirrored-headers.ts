@@ -119,13 +119,14 @@ export function mirroredHeaders(headers: IncomingHttpHeaders): [string, string][
 }
 
 const show = (s: string): string => JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}...` : s);
-const pretty = (name: string): string =>
+/** A lower-case mirrored header name as the revision spells it, for messages. */
+export const headerLabel = (name: string): string =>
   name === VERSION_HEADER ? 'MCP-Protocol-Version' : name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
 
 /** Check the mirrored headers against the body; the first disagreement, or undefined when they agree. */
 export function checkMirroredHeaders(m: McpMessage, headers: IncomingHttpHeaders): HeaderMismatch | undefined {
   const present = mirroredHeaders(headers);
-  const bad = (header: string, reason: string): HeaderMismatch => ({ header, reason: `${pretty(header)}: ${reason}` });
+  const bad = (header: string, reason: string): HeaderMismatch => ({ header, reason: `${headerLabel(header)}: ${reason}` });
   for (const [name, value] of present) {
     if (!SAFE_VALUE.test(value)) return bad(name, 'the value has characters outside visible ASCII; non-ASCII values are sent as =?base64?...?=');
   }
