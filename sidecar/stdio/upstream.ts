@@ -8,6 +8,7 @@
  * The Client numbers every request itself and mints its own progress tokens, so requests from many
  * HTTP clients never collide on the wire, whatever ids and tokens those clients chose.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, ProtocolErrorCode, SdkError, SdkErrorCode, type Implementation, type JSONRPCRequest, type Notification, type ServerCapabilities, type StandardSchemaV1 } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 // The version from package.json, inlined by esbuild (as webhook/version.ts does for the webhook).
@@ -96,11 +97,20 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
   let waitingFor: string | undefined = 'the bridge has not started';
   let info: UpstreamInfo | undefined;
   let client: Client | undefined;
+  /** The Client whose handshake is under way: stop() closes it too, or the drain would wait for the handshake. */
+  let connecting: Client | undefined;
   let generation = 0;
   const stopping = new AbortController();
   let loop: Promise<void> | undefined;
   /** Relayed requests still waiting, so onDown can wait for their errors to be sent. */
   const inflight = new Set<Promise<unknown>>();
+
+  /** Stopped is final: a handshake or an exit finishing after stop() never moves the state back. */
+  const enter = (next: Exclude<UpstreamState, 'stopped'>): void => {
+    if (state !== 'stopped') state = next;
+  };
+  /** The pause between attempts, cut short by stop(). */
+  const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
 
   const setWaiting = (why: string): void => {
     if (why !== waitingFor) log.info({ waitingFor: why }, 'waiting for the stdio server');
@@ -108,23 +118,39 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
   };
 
   async function connectOnce(): Promise<void> {
-    state = 'waiting';
+    enter('waiting');
     const pair = await openFifos(config.dir, { signal: stopping.signal, pollMs: POLL_MS, onWait: (why) => setWaiting(WAITING[why](config.dir)) });
-    state = 'initializing';
+    enter('initializing');
     setWaiting('the stdio server is answering initialize');
     const c = new Client({ name: 'mcp-warden-stdio-bridge', version: pkg.version }, { capabilities: {} });
     c.fallbackRequestHandler = async (request) => refuseServerRequest(request);
     c.fallbackNotificationHandler = async (n) => events.onNotification(n);
     c.onerror = (err) => log.debug({ err: err.message }, 'stdio server message problem');
     const closed = new Promise<void>((resolve) => (c.onclose = resolve));
+    const transport = new FifoTransport(pair);
+    // Stopped while the FIFOs opened: close them at once (the server sees EOF), never start a handshake.
+    if (stopping.signal.aborted) {
+      await transport.close();
+      return;
+    }
+    connecting = c;
     try {
       // Pinned to the 2025 handshake: every stdio server answers initialize, while a server/discover
       // probe would be a wasted round trip (and an error line) for the servers of today.
-      await c.connect(new FifoTransport(pair), { timeout: config.requestTimeoutMs });
+      await c.connect(transport, { timeout: config.requestTimeoutMs });
     } catch (err) {
+      // stop() closed it mid-handshake: nothing failed.
+      if (stopping.signal.aborted) return;
       log.warn({ err: (err as Error).message }, 'the stdio server did not complete initialize');
       await c.close().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, RETRY_MS));
+      await pause(RETRY_MS);
+      return;
+    } finally {
+      connecting = undefined;
+    }
+    // The answer came in just as stop() ran: a stopping bridge serves no one, so close it here.
+    if (stopping.signal.aborted) {
+      await c.close().catch(() => undefined);
       return;
     }
     const caps = c.getServerCapabilities();
@@ -137,7 +163,7 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
       generation: ++generation,
     });
     client = c;
-    state = 'ready';
+    enter('ready');
     waitingFor = undefined;
     log.info({ server: info.serverInfo, protocolVersion: info.protocolVersion, generation: info.generation }, 'stdio server ready');
     events.onUp(info);
@@ -145,7 +171,7 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
     client = undefined;
     const gone = info;
     if (!stopping.signal.aborted) {
-      state = 'waiting';
+      enter('waiting');
       setWaiting('the stdio server exited; waiting for its container to restart');
       log.warn({ generation: gone.generation }, 'the stdio server exited');
     }
@@ -202,7 +228,7 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
           } catch (err) {
             if (stopping.signal.aborted) break;
             log.error({ err: (err as Error).message }, 'stdio connection failed');
-            await new Promise((r) => setTimeout(r, RETRY_MS));
+            await pause(RETRY_MS);
           }
         }
       })();
@@ -212,7 +238,7 @@ export function createUpstream(config: BridgeConfig, deps: { readonly log: Logge
       state = 'stopped';
       waitingFor = 'the bridge is stopping';
       stopping.abort(new Error('stopping'));
-      await client?.close().catch(() => undefined);
+      await Promise.all([client?.close(), connecting?.close()].map((p) => p?.catch(() => undefined)));
       await loop;
     },
   };

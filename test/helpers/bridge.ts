@@ -30,7 +30,11 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
-export async function startBridge(opts: { env?: Record<string, string>; argv?: string[] } = {}): Promise<RunningBridge> {
+/**
+ * Start the server through the wrapper and the bridge in front of it. Resolves once the bridge is
+ * ready, or at once with `untilReady: false` (a test of what happens before the server answers).
+ */
+export async function startBridge(opts: { env?: Record<string, string>; argv?: string[]; untilReady?: boolean } = {}): Promise<RunningBridge> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bridge-'));
   const argv = opts.argv ?? [process.execPath, EVERYTHING, 'stdio'];
   let child: ChildProcess;
@@ -49,7 +53,7 @@ export async function startBridge(opts: { env?: Record<string, string>; argv?: s
   const config = loadBridgeConfig({ MCP_STDIO_DIR: dir, MCP_STDIO_LISTEN_PORT: '0', MCP_STDIO_ADMIN_HOST: '127.0.0.1', MCP_STDIO_ADMIN_PORT: '0', MCP_STDIO_LOG_LEVEL: 'debug', ...opts.env });
   const bridge = createBridge(config, { log: pino({ level: 'debug' }, destination) });
   const { port, adminPort } = await bridge.listen();
-  await until(() => bridge.ready, 'the bridge to be ready', 20_000);
+  if (opts.untilReady !== false) await until(() => bridge.ready, 'the bridge to be ready', 20_000);
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     adminUrl: `http://127.0.0.1:${adminPort}`,

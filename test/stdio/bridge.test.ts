@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -279,4 +280,29 @@ describe('bridge drain (SIGTERM)', () => {
     assert.equal((await serverExit as [number | null, string | null])[1], null, 'the server exited by itself once its stdin closed');
     await client.close().catch(() => undefined);
   });
+});
+
+describe('bridge drain (SIGTERM) while the server is answering initialize', () => {
+  const SLOW = join(import.meta.dirname, 'fixtures', 'slow-initialize.mjs');
+  // "1500": the server answers after the drain began; "never": it would answer only when the
+  // handshake timed out (MCP_STDIO_REQUEST_TIMEOUT_MS, set far beyond the bound below).
+  for (const delay of ['1500', 'never']) {
+    test(`initialize answered ${delay === 'never' ? 'never' : `after ${delay} ms`}: the drain ends, the server sees EOF, the bridge never turns ready`, async () => {
+      const b = await startBridge({ argv: [process.execPath, SLOW, delay], untilReady: false, env: { MCP_STDIO_REQUEST_TIMEOUT_MS: '600000', MCP_STDIO_SHUTDOWN_GRACE_MS: '500' } });
+      try {
+        await until(() => b.bridge.upstream.state === 'initializing', 'the bridge to send initialize');
+        const exit = new Promise((r) => b.server().once('exit', (code, signal) => r([code, signal])));
+        const drained = b.bridge.drain().then(() => 'drained');
+        // A bound against a hang, not a timing check: a drain that waits for the handshake waits
+        // 1.5 s, then (the server having answered) forever, or 10 minutes for "never".
+        const outcome = await Promise.race([drained, sleep(15_000, 'still draining', { ref: false })]);
+        assert.equal(outcome, 'drained');
+        assert.equal(b.bridge.upstream.state, 'stopped');
+        assert.deepEqual(await exit, [0, null], 'the server exited by itself: its stdin was closed');
+        assert.ok(!b.logs.some((l) => l.msg === 'stdio server ready'), 'the answer, if any, did not make the stopped bridge ready');
+      } finally {
+        await b.close();
+      }
+    });
+  }
 });
