@@ -185,21 +185,34 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
     if (transport.sessionId === undefined || sessions.get(transport.sessionId) === undefined) await server.close().catch(() => undefined);
   }
 
-  /** Resource URIs a 2026-07-28 `subscriptions/listen` asks for; held while its stream is open. */
-  async function holdListenSubscriptions(body: unknown, res: ServerResponse, info: UpstreamInfo): Promise<void> {
+  /**
+   * Resource URIs a 2026-07-28 `subscriptions/listen` asks for; held while its stream is open.
+   * Resolves false when the client left while the server was still subscribing: there is no one
+   * to serve, and every reference taken is already released.
+   */
+  async function holdListenSubscriptions(body: unknown, res: ServerResponse, info: UpstreamInfo): Promise<boolean> {
     const b = body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown } } } | null;
-    if (b?.method !== 'subscriptions/listen' || !info.capabilities.resources?.subscribe) return;
+    if (b?.method !== 'subscriptions/listen' || !info.capabilities.resources?.subscribe) return true;
     const uris = b.params?.notifications?.resourceSubscriptions;
-    if (!Array.isArray(uris)) return;
+    if (!Array.isArray(uris)) return true;
     const releases: Array<() => void> = [];
-    res.on('close', () => releases.forEach((r) => r()));
+    // 'close' fires once: a reference taken after it is released as soon as it is taken.
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+      releases.forEach((r) => r());
+    });
     for (const uri of new Set(uris.filter((u): u is string => typeof u === 'string' && u !== ''))) {
+      if (closed) break;
       try {
-        releases.push(await subscriptions.acquire(uri));
+        const release = await subscriptions.acquire(uri);
+        if (closed) release();
+        else releases.push(release);
       } catch (err) {
         log.warn({ uri, err: (err as Error).message }, 'resources/subscribe failed for a subscriptions/listen stream');
       }
     }
+    return !closed;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -258,7 +271,7 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
       await openSession(req, res, body, info);
       return;
     }
-    await holdListenSubscriptions(body, res, info);
+    if (!(await holdListenSubscriptions(body, res, info))) return;
     await m.node(req, res, body);
   }
 

@@ -306,3 +306,34 @@ describe('bridge drain (SIGTERM) while the server is answering initialize', () =
     });
   }
 });
+
+describe('bridge: a subscriptions/listen client that leaves while the server is still subscribing', () => {
+  let b: RunningBridge;
+  const clients: Array<{ close(): Promise<unknown> }> = [];
+  before(async () => {
+    b = await startBridge({ argv: [process.execPath, join(import.meta.dirname, 'fixtures', 'held-subscribe.mjs')] });
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await b?.close();
+  });
+
+  test('its reference is released once the subscribe is answered: the server gets resources/unsubscribe', async () => {
+    const tools = await v1(b.url);
+    clients.push(tools);
+    const seen = async (): Promise<string[]> => JSON.parse(((await tools.callTool({ name: 'seen', arguments: {} })).content as Array<{ text: string }>)[0]!.text) as string[];
+    const modern = new ClientV2({ name: 'bridge-test-2026', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    await modern.connect(new TransportV2(new URL(b.url)));
+    clients.push(modern);
+    const leave = new AbortController();
+    const listening = modern.listen({ resourceSubscriptions: ['demo://held'] }, { signal: leave.signal });
+    await until(async () => (await seen()).includes('subscribe demo://held'), 'the bridge to ask the server to subscribe');
+    // The client goes away while the bridge waits for the server's answer to subscribe.
+    leave.abort();
+    await assert.rejects(listening);
+    await tools.callTool({ name: 'answer-subscribe', arguments: {} });
+    await until(async () => (await seen()).includes('unsubscribe demo://held'), 'the bridge to unsubscribe the URI no one holds any more');
+    assert.deepEqual(await seen(), ['subscribe demo://held', 'unsubscribe demo://held']);
+    assert.ok(!b.logs.some((l) => l.msg === '2026-07-28 handler failed' || l.msg === 'request failed'), 'nothing was served on the closed response');
+  });
+});
