@@ -140,7 +140,8 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
   }
 
   async function openSession(req: IncomingMessage, res: ServerResponse, body: unknown, info: UpstreamInfo): Promise<void> {
-    if (!sessions.makeRoom()) {
+    const room = sessions.makeRoom();
+    if (room === undefined) {
       send(res, 503, BRIDGE_ERR.SESSIONS_FULL, `${config.maxSessions} sessions are open and none is idle (MCP_STDIO_MAX_SESSIONS)`, { 'retry-after': '5' });
       return;
     }
@@ -151,7 +152,7 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
     };
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id: string): void => sessions.add({ id, transport, server, held, close: () => server.close() }),
+      onsessioninitialized: (id: string): void => room.fill({ id, transport, server, held, close: () => server.close() }),
       onsessionclosed: (id) => sessions.remove(id),
     });
     const server = createDownstreamServer(info, {
@@ -179,8 +180,13 @@ export function createBridge(config: BridgeConfig, deps: { readonly log: Logger;
       if (transport.sessionId !== undefined) sessions.remove(transport.sessionId);
       releaseAll();
     };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      // initialize failed or threw: its place is free again (nothing once the session filled it).
+      room.release();
+    }
     // initialize failed (bad params, unsupported version): nothing was registered; drop the pair.
     if (transport.sessionId === undefined || sessions.get(transport.sessionId) === undefined) await server.close().catch(() => undefined);
   }

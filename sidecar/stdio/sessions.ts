@@ -3,7 +3,8 @@
  * transport (so its responses, progress and notifications go to it alone), the resource URIs it
  * subscribed to, and when it was last used. The table is bounded (MCP_STDIO_MAX_SESSIONS): at the
  * cap the least recently used idle session is closed for a new one; with none idle the new one is
- * refused. Sessions idle for MCP_STDIO_SESSION_IDLE_MS are closed (clients that never send DELETE
+ * refused. A place is taken when an initialize begins, not when it succeeds, so initializes under
+ * way at once can never open more sessions than the cap between them. Sessions idle for MCP_STDIO_SESSION_IDLE_MS are closed (clients that never send DELETE
  * must not hold memory forever).
  */
 
@@ -12,6 +13,14 @@ export interface SessionLike {
   readonly id: string;
   /** Close the transport and the Server (ends the client's streams; later requests get 404). */
   close(): Promise<void>;
+}
+
+/** A place made for a session whose initialize is under way. */
+export interface Room<S extends SessionLike> {
+  /** The session initialized: it takes the place (once). */
+  fill(session: S): void;
+  /** Initialize failed: the place is free again. Does nothing once filled or released. */
+  release(): void;
 }
 
 interface Entry<S extends SessionLike> {
@@ -23,9 +32,11 @@ interface Entry<S extends SessionLike> {
 
 export interface SessionTable<S extends SessionLike> {
   get(id: string): S | undefined;
-  /** Room for one more? Closes the least recently used idle session when full; false when none is idle. */
-  makeRoom(): boolean;
-  add(session: S): void;
+  /**
+   * A place for one more session, held until it is filled or released. Closes the least recently
+   * used idle session when full; undefined when none is idle.
+   */
+  makeRoom(): Room<S> | undefined;
   /** Forget a session (it closed itself). */
   remove(id: string): void;
   /** A request or stream on `id` began; call the returned function when it ends. */
@@ -40,6 +51,8 @@ export interface SessionTable<S extends SessionLike> {
 
 export function createSessionTable<S extends SessionLike>(opts: { readonly max: number; readonly idleMs: number; readonly now: () => number; readonly onClosed: (id: string, why: 'idle' | 'evicted' | 'all') => void }): SessionTable<S> {
   const entries = new Map<string, Entry<S>>();
+  /** Places made and not yet filled or released: they count toward the cap like open sessions. */
+  let pending = 0;
   const close = (e: Entry<S>, why: 'idle' | 'evicted' | 'all'): Promise<void> => {
     entries.delete(e.session.id);
     opts.onClosed(e.session.id, why);
@@ -48,15 +61,26 @@ export function createSessionTable<S extends SessionLike>(opts: { readonly max: 
   return {
     get: (id) => entries.get(id)?.session,
     makeRoom() {
-      if (entries.size < opts.max) return true;
-      let oldest: Entry<S> | undefined;
-      for (const e of entries.values()) if (e.active === 0 && (oldest === undefined || e.lastUsed < oldest.lastUsed)) oldest = e;
-      if (oldest === undefined) return false;
-      void close(oldest, 'evicted');
-      return true;
-    },
-    add(session) {
-      entries.set(session.id, { session, lastUsed: opts.now(), active: 0 });
+      if (entries.size + pending >= opts.max) {
+        let oldest: Entry<S> | undefined;
+        for (const e of entries.values()) if (e.active === 0 && (oldest === undefined || e.lastUsed < oldest.lastUsed)) oldest = e;
+        if (oldest === undefined) return undefined;
+        void close(oldest, 'evicted');
+      }
+      pending++;
+      let held = true;
+      const leave = (): boolean => {
+        if (!held) return false;
+        held = false;
+        pending--;
+        return true;
+      };
+      return {
+        fill(session) {
+          if (leave()) entries.set(session.id, { session, lastUsed: opts.now(), active: 0 });
+        },
+        release: () => void leave(),
+      };
     },
     remove(id) {
       entries.delete(id);

@@ -54,18 +54,19 @@ describe('bridge parts', () => {
     const closed: string[] = [];
     const t = createSessionTable<{ id: string; close(): Promise<void> }>({ max: 2, idleMs: 1000, now: () => now, onClosed: (id, why) => void closed.push(`${id}:${why}`) });
     const s = (id: string) => ({ id, close: async () => undefined });
-    t.add(s('a'));
+    t.makeRoom()!.fill(s('a'));
     now = 10;
-    t.add(s('b'));
+    t.makeRoom()!.fill(s('b'));
     now = 20;
     const leaveB = t.enter('b');
     leaveB();
-    assert.equal(t.makeRoom(), true, 'a is the least recently used idle session');
+    const room = t.makeRoom();
+    assert.ok(room, 'a is the least recently used idle session');
     assert.deepEqual(closed, ['a:evicted']);
-    t.add(s('c'));
+    room.fill(s('c'));
     const leaveB2 = t.enter('b');
     const leaveC = t.enter('c');
-    assert.equal(t.makeRoom(), false, 'both open sessions are busy');
+    assert.equal(t.makeRoom(), undefined, 'both open sessions are busy');
     assert.equal(t.size, 2);
     leaveB2();
     leaveC();
@@ -73,6 +74,30 @@ describe('bridge parts', () => {
     t.sweep();
     assert.deepEqual(closed, ['a:evicted', 'b:idle', 'c:idle']);
     assert.equal(t.size, 0);
+  });
+
+  test('session table: a place made for a session still initializing counts toward the cap; a failed initialize gives it back', () => {
+    const closed: string[] = [];
+    const t = createSessionTable<{ id: string; close(): Promise<void> }>({ max: 2, idleMs: 1000, now: () => 0, onClosed: (id, why) => void closed.push(`${id}:${why}`) });
+    const s = (id: string) => ({ id, close: async () => undefined });
+    // Two initializes under way: neither is a session yet, so there is none idle to close for a third.
+    const first = t.makeRoom();
+    const second = t.makeRoom();
+    assert.ok(first && second);
+    assert.ok(!t.makeRoom(), 'both places are taken by sessions still initializing');
+    second.release();
+    second.release();
+    const third = t.makeRoom();
+    assert.ok(third, "the failed initialize's place is free again (released once, however often it is called)");
+    first.fill(s('a'));
+    third.fill(s('b'));
+    third.release();
+    assert.equal(t.size, 2, 'a release after fill changes nothing');
+    const fourth = t.makeRoom();
+    assert.ok(fourth, 'full of idle sessions: the least recently used one is closed for the next');
+    assert.deepEqual(closed, ['a:evicted']);
+    assert.equal(t.size, 1);
+    fourth.release();
   });
 
   test('subscriptions: one upstream subscribe per URI however many hold it; unsubscribe with the last; counts from an earlier process are void', async () => {
@@ -231,6 +256,11 @@ describe('bridge in front of server-everything stdio', () => {
       await c.close().catch(() => undefined);
     }
     await until(() => b.bridge.sessionCount === 0, 'earlier sessions to close');
+    // Initializes the transport refuses (no text/event-stream in Accept) give their places back.
+    for (let i = 0; i < 8; i++) {
+      const r = await fetch(b.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}' });
+      assert.equal(r.status, 406, await r.text());
+    }
     // Six v1 clients: each holds its GET stream open, so none is idle.
     const busy: ClientV1[] = [];
     for (let i = 0; i < 6; i++) busy.push(await v1(b.url));
