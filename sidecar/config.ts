@@ -5,7 +5,8 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.ts';
-import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type LimitStore, type Parsed, type Setting, type SettingKey, type Settings } from './settings.ts';
+import { MASKED, emptyHint, readSetting } from './read-setting.ts';
+import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS, type AuthMode, type LimitStore, type Setting, type SettingKey, type Settings } from './settings.ts';
 import { unknownFileKeys, unknownVariables } from './unknown-settings.ts';
 import { SECTION_PARSERS, type Sections } from './sections.ts';
 import { resolveAlgorithms } from './auth/jwt-algorithms.ts';
@@ -31,38 +32,6 @@ export interface LoadOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Reads a file as UTF-8; throws when it cannot. Injected so tests need no files. */
   readonly readFile: (path: string) => string;
-}
-
-/** Shown instead of a secret's value in error messages. */
-const MASKED = '<redacted>';
-
-function show(setting: Setting<unknown>, raw: unknown): string {
-  if (setting.secret) return MASKED;
-  const s = typeof raw === 'string' ? setting.display(raw) : JSON.stringify(raw);
-  return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}...` : s);
-}
-
-/**
- * "A variable that is set must mean something." Kubernetes renders `value: ""` and YAML renders
- * `key:` as null, and treating those as unset once let `MCP_AUTH_KEY=` turn authentication off.
- * So an empty value is parsed like any other: a list setting reads it as the empty list (no
- * exempt paths, no allowed origins), every other setting refuses it. Only an absent variable or
- * key takes the default.
- */
-function isEmpty(raw: unknown): boolean {
-  return raw === null || (typeof raw === 'string' && raw.trim() === '');
-}
-
-/** What to do about an empty value, for the error message. */
-function emptyHint(setting: Setting<unknown> | undefined): string {
-  const fix = setting === undefined
-    ? 'give it a value, or remove it to read no file'
-    : setting.required
-      ? 'give it a value'
-      : setting.default !== undefined
-        ? `give it a value, or remove it to use the default (${JSON.stringify(setting.format(setting.default))})`
-        : 'give it a value, or remove it to leave it unset';
-  return ` (it is set but empty: ${fix})`;
 }
 
 /** Walk a dotted path in a plain object. */
@@ -115,24 +84,12 @@ export function loadConfig(opts: LoadOptions): Config {
   const values: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as [SettingKey, Setting<unknown>][]) {
     // A variable that is set wins over the file, even when empty: empty is a value, not "unset"
-    // (see isEmpty). Only an absent variable or key means "unset".
+    // (see read-setting.ts). Only an absent variable or key means "unset".
     const fromEnv = opts.env[setting.env];
     const useEnv = fromEnv !== undefined;
     const raw = useEnv ? fromEnv : lookup(file, setting.file);
     const where = useEnv || !filePath ? setting.env : `${setting.file} (in ${filePath})`;
-    if (raw === undefined) {
-      if (setting.required) issues.push({ setting: setting.env, value: 'unset', expected: `${setting.expected} (required)` });
-      values[key] = setting.default;
-      continue;
-    }
-    const parsed: Parsed<unknown> = raw === null ? { ok: false } : setting.parse(raw);
-    if (parsed.ok) values[key] = parsed.value;
-    else {
-      const detail = parsed.detail && !setting.secret ? ` (${parsed.detail})` : '';
-      const empty = isEmpty(raw);
-      issues.push({ setting: where, value: empty ? 'empty' : show(setting, raw), expected: setting.expected + detail + (empty ? emptyHint(setting) : '') });
-      values[key] = setting.default;
-    }
+    values[key] = readSetting(setting, raw, where, issues);
   }
   const s = values as unknown as Settings;
 

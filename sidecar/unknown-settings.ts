@@ -2,6 +2,7 @@
  * Names the sidecar does not know: `MCP_AUTH_*` variables that are no setting and config-file keys
  * that are no setting, each reported with the nearest known name. A typo in a security setting
  * (`MCP_AUTH_KEYS=secret` for `MCP_AUTH_KEY`) would otherwise leave the server open without a word.
+ * The stdio bridge checks its `MCP_STDIO_*` variables with the same rule (stdio/config.ts).
  */
 import { isIP } from 'node:net';
 import type { ConfigIssue } from './errors.ts';
@@ -36,14 +37,24 @@ export function isServiceLink(name: string, value: string): boolean {
   return SERVICE_LINKS.some(([re, valueOk]) => re.test(name) && valueOk(value));
 }
 
+/** One program's variables: the prefix they all share, the names it knows, and what a name is to it. */
+export interface VariableNames {
+  readonly prefix: string;
+  readonly known: ReadonlySet<string>;
+  /** What a known name is, for the message: "a sidecar setting". */
+  readonly what: string;
+}
+
+const SIDECAR_VARIABLES: VariableNames = { prefix: ENV_PREFIX, known: KNOWN_ENV, what: 'a sidecar setting' };
+
 /** Variables under the prefix (in any letter case) that are not settings, each with a suggestion. */
-export function unknownVariables(env: Readonly<Record<string, string | undefined>>): ConfigIssue[] {
+export function unknownVariables(env: Readonly<Record<string, string | undefined>>, names: VariableNames = SIDECAR_VARIABLES): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || KNOWN_ENV.has(name) || !name.toUpperCase().startsWith(ENV_PREFIX)) continue;
+    if (value === undefined || names.known.has(name) || !name.toUpperCase().startsWith(names.prefix)) continue;
     if (isServiceLink(name, value)) continue;
     // The value is not shown: an unknown variable may well be a misspelt secret.
-    issues.push({ setting: name, value: 'set', expected: `no such variable: a sidecar setting${didYouMean(name.toUpperCase(), KNOWN_ENV, ' (see the settings table in the README)')}` });
+    issues.push({ setting: name, value: 'set', expected: `no such variable: ${names.what}${didYouMean(name.toUpperCase(), names.known, ' (see the settings table in the README)')}` });
   }
   return issues;
 }
