@@ -7,6 +7,9 @@
  */
 import { LOG_LEVELS, int, oneOf, port, text, type Setting } from '../settings.ts';
 
+/** Every bridge variable starts with this; any other variable that does is a mistake (stdio/config.ts). */
+export const BRIDGE_ENV_PREFIX = 'MCP_STDIO_';
+
 /** Where the webhook mounts the shared in-memory volume that holds the two FIFOs. */
 export const DEFAULT_STDIO_DIR = '/var/run/mcp-warden/stdio';
 

@@ -46,6 +46,35 @@ describe('bridge configuration', () => {
     }
     assert.throws(() => loadBridgeConfig({ MCP_STDIO_LISTEN_PORT: '9000', MCP_STDIO_ADMIN_PORT: '9000' }), /MCP_STDIO_ADMIN_PORT: got 9000; expected a port other than MCP_STDIO_LISTEN_PORT \(9000\)/);
   });
+
+  // The sidecar's rules (sidecar/config.ts, sidecar/unknown-settings.ts), applied to MCP_STDIO_*.
+  const issuesOf = (env: Record<string, string>): string[] => {
+    try {
+      loadBridgeConfig(env);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.issues.map((i) => `${i.setting}: got ${i.value}; expected ${i.expected}`);
+    }
+    return [];
+  };
+
+  test('a variable that is set but empty is refused, never read as unset', () => {
+    assert.deepEqual(issuesOf({ MCP_STDIO_LISTEN_PORT: '', MCP_STDIO_LOG_LEVEL: '  ' }), [
+      'MCP_STDIO_LISTEN_PORT: got empty; expected a TCP port from 0 to 65535 (0 picks a free one) (it is set but empty: give it a value, or remove it to use the default ("9902"))',
+      'MCP_STDIO_LOG_LEVEL: got empty; expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent" (it is set but empty: give it a value, or remove it to use the default ("info"))',
+    ]);
+  });
+
+  test('an unknown MCP_STDIO_ variable (any letter case) is refused with the nearest name, its value unshown; Service links are not settings', () => {
+    assert.deepEqual(issuesOf({ MCP_STDIO_MAX_SESSION: '5', mcp_stdio_dir: '/tmp/x', MCP_STDIO_ZZZ_QQQ_WWW: 'secret-looking' }), [
+      'MCP_STDIO_MAX_SESSION: got set; expected no such variable: a stdio bridge setting (did you mean MCP_STDIO_MAX_SESSIONS?)',
+      'mcp_stdio_dir: got set; expected no such variable: a stdio bridge setting (did you mean MCP_STDIO_DIR?)',
+      'MCP_STDIO_ZZZ_QQQ_WWW: got set; expected no such variable: a stdio bridge setting (see the settings table in the README)',
+    ]);
+    // What the kubelet adds to every container for a Service named mcp-stdio (enableServiceLinks).
+    assert.deepEqual(issuesOf({ MCP_STDIO_SERVICE_HOST: '10.0.0.7', MCP_STDIO_SERVICE_PORT: '80', MCP_STDIO_PORT: 'tcp://10.0.0.7:80', MCP_STDIO_PORT_80_TCP: 'tcp://10.0.0.7:80', MCP_STDIO_PORT_80_TCP_ADDR: '10.0.0.7', MCP_STDIO_PORT_80_TCP_PORT: '80', MCP_STDIO_PORT_80_TCP_PROTO: 'tcp', MCP_AUTH_KEY: 'the sidecar\'s, not the bridge\'s' }), []);
+    assert.deepEqual(issuesOf({ MCP_STDIO_PORT: '9902' }), ['MCP_STDIO_PORT: got set; expected no such variable: a stdio bridge setting (did you mean MCP_STDIO_DIR?)'], 'a port number is not what a Service link holds');
+  });
 });
 
 describe('bridge parts', () => {
