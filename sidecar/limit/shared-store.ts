@@ -28,7 +28,7 @@ export interface SharedStoreDeps {
   readonly metrics: Pick<Metrics, 'limitStoreUp' | 'limitStoreErrors' | 'limitStoreFallbacks'>;
   /** Reads the password and CA files (at every connection attempt). */
   readonly readFile: (path: string) => string;
-  /** Least ms between two log lines of one kind (default 10 s). */
+  /** Least ms between two log lines of one kind of error or fallback (default 10 s); state changes are always logged. */
   readonly logIntervalMs?: number;
 }
 
@@ -70,10 +70,13 @@ export function createSharedLimitStore(config: SharedStoreConfig, deps: SharedSt
     commandTimeoutMs: config.redisTimeoutMs,
     probeTimeoutMs: probeTimeoutMs(config.redisTimeoutMs),
     init: [LOAD_SCRIPT],
+    // Not throttled: the client reports changes only, so these lines are as rare as the changes, and
+    // dropping one (down, up, then a second down within the interval) would leave the log saying
+    // "answers" for the whole outage.
     onState: (up, reason) => {
       metrics.limitStoreUp.set(up ? 1 : 0);
-      if (up) log('up', 'info', { redis: where, reason }, 'Redis rate-limit store answers; limits are shared by every replica');
-      else log('down', 'warn', { redis: where, reason, failureMode: mode }, `Redis rate-limit store unavailable; decisions follow failure mode "${mode}" until a probe succeeds`);
+      if (up) deps.logger.info({ redis: where, reason }, 'Redis rate-limit store answers; limits are shared by every replica');
+      else deps.logger.warn({ redis: where, reason, failureMode: mode }, `Redis rate-limit store unavailable; decisions follow failure mode "${mode}" until a probe succeeds`);
     },
   });
   const redis = createRedisStore({
