@@ -258,7 +258,7 @@ describe("the webhook's config file", () => {
     '': ['server', 'tls', 'nativeSidecar', 'excludeNamespaces', 'sidecar'],
     server: ['port'],
     tls: ['mode', 'certFile', 'keyFile', 'secretName', 'serviceName', 'webhookConfigName', 'validityDays', 'renewBeforeDays'],
-    sidecar: ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'runAsUser', 'env', 'redisPasswordSecret'],
+    sidecar: ['image', 'imagePullPolicy', 'resources', 'listenPort', 'adminPort', 'stdioListenPort', 'stdioAdminPort', 'runAsUser', 'env', 'redisPasswordSecret'],
   };
 
   test('config.yaml has exactly the contract keys, types and names of the rendered objects', () => {
@@ -274,7 +274,7 @@ describe("the webhook's config file", () => {
       assert.equal(mode, chartMode === 'self-managed' ? 'self-managed' : 'provided', `${where(r)}: tls.mode`);
       assert.ok(['auto', 'true', 'false'].includes(String(c.nativeSidecar)) && typeof c.nativeSidecar === 'string');
       for (const k of ['validityDays', 'renewBeforeDays']) assert.ok(Number.isInteger(get(c, `tls.${k}`)));
-      for (const k of ['listenPort', 'adminPort']) assert.ok(Number.isInteger(get(c, `sidecar.${k}`)));
+      for (const k of ['listenPort', 'adminPort', 'stdioListenPort', 'stdioAdminPort']) assert.ok(Number.isInteger(get(c, `sidecar.${k}`)));
       const env = obj(get(c, 'sidecar.env'), 'sidecar.env');
       for (const [k, v] of Object.entries(env)) {
         assert.match(k, /^MCP_AUTH_[A-Z0-9_]+$/);

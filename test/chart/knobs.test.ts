@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseWebhookConfigText } from '../../webhook/config.ts';
 import { WEBHOOK_POD_LABELS } from '../../webhook/inject/decide.ts';
 import { inject } from '../../webhook/inject/inject.ts';
-import { CHART, NEW_CLUSTER, get, helm, list, obj, render, templateArgs } from './render.ts';
+import { CHART, NEW_CLUSTER, get, helm, list, obj, parseManifests as parseManifestsOf, render, templateArgs } from './render.ts';
 import type { Json, K8sObject } from './render.ts';
 
 const CI = (f: string) => join(CHART, 'ci', f);
@@ -181,5 +181,47 @@ describe('security contexts for OpenShift', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the sidecar's and the stdio bridge's ports", () => {
+  const cfgOf = async (sets: readonly string[]) => helm(templateArgs(undefined, NEW_CLUSTER, [...sets.flatMap((s) => ['--set', s]), '--show-only', 'templates/configmap.yaml']));
+
+  test('sidecar.stdioListenPort and stdioAdminPort reach config.yaml, and the webhook reads them', async () => {
+    assert.deepEqual([get(config(R.defaults!), 'sidecar.stdioListenPort'), get(config(R.defaults!), 'sidecar.stdioAdminPort')], [9902, 9903]);
+    const r = await cfgOf(['sidecar.stdioListenPort=9950', 'sidecar.stdioAdminPort=9951']);
+    assert.equal(r.code, 0, r.stderr);
+    const cfg = parseWebhookConfigText(cfgText(parseManifestsOf(r.stdout)), 'config.yaml');
+    assert.deepEqual([cfg.sidecar.stdioListenPort, cfg.sidecar.stdioAdminPort], [9950, 9951]);
+  });
+
+  // What helm accepts, the webhook accepts: a clash the chart let through would crash-loop the
+  // webhook at start naming a key the chart user cannot set.
+  const CASES: ReadonlyArray<{ sets: string[]; clashes: string[] }> = [
+    { sets: ['sidecar.listenPort=9902'], clashes: ['sidecar.stdioListenPort (9902) must differ from sidecar.listenPort'] },
+    { sets: ['sidecar.adminPort=9903'], clashes: ['sidecar.stdioAdminPort (9903) must differ from sidecar.adminPort'] },
+    { sets: ['sidecar.adminPort=8080'], clashes: ['sidecar.adminPort (8080) must differ from sidecar.listenPort'] },
+    { sets: ['sidecar.stdioListenPort=8080', 'sidecar.stdioAdminPort=9901'], clashes: ['sidecar.stdioListenPort (8080) must differ from sidecar.listenPort', 'sidecar.stdioAdminPort (9901) must differ from sidecar.adminPort'] },
+    { sets: ['sidecar.stdioAdminPort=9902'], clashes: ['sidecar.stdioAdminPort (9902) must differ from sidecar.stdioListenPort'] },
+    { sets: ['sidecar.listenPort=9902', 'sidecar.stdioListenPort=9904'], clashes: [] },
+  ];
+  for (const c of CASES) {
+    test(`${c.sets.join(' ')}: ${c.clashes.length === 0 ? 'rendered, and the webhook starts on it' : 'refused by helm, naming the values'}`, async () => {
+      const r = await cfgOf(c.sets);
+      if (c.clashes.length > 0) {
+        assert.notEqual(r.code, 0, 'helm rendered a port clash');
+        for (const m of c.clashes) assert.ok(r.stderr.includes(m), r.stderr);
+        return;
+      }
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotThrow(() => parseWebhookConfigText(cfgText(parseManifestsOf(r.stdout)), 'config.yaml'));
+    });
+  }
+
+  test('the schema refuses a bridge port outside 1-65535', async () => {
+    const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'sidecar.stdioListenPort=0', '--set', 'sidecar.stdioAdminPort=70000']));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /at '\/sidecar\/stdioListenPort': minimum: got 0, want 1/);
+    assert.match(r.stderr, /at '\/sidecar\/stdioAdminPort': maximum: got 70,000, want 65,535/);
   });
 });

@@ -181,8 +181,19 @@ renders a warning instead (validatingadmissionpolicy.yaml).
 {{- if ge (int .Values.tls.renewBeforeDays) (int .Values.tls.validityDays) }}
 {{- fail (printf "tls.renewBeforeDays (%v) must be fewer than tls.validityDays (%v)" .Values.tls.renewBeforeDays .Values.tls.validityDays) }}
 {{- end }}
-{{- if eq (int .Values.sidecar.listenPort) (int .Values.sidecar.adminPort) }}
-{{- fail (printf "sidecar.adminPort (%v) must differ from sidecar.listenPort" .Values.sidecar.adminPort) }}
+{{- /* The sidecar's and the stdio bridge's ports share each pod's network namespace: every pair
+       must differ, or the webhook refuses its config.yaml at start. Every clash, named. */}}
+{{- $ports := list (list "sidecar.listenPort" .Values.sidecar.listenPort) (list "sidecar.adminPort" .Values.sidecar.adminPort) (list "sidecar.stdioListenPort" .Values.sidecar.stdioListenPort) (list "sidecar.stdioAdminPort" .Values.sidecar.stdioAdminPort) }}
+{{- $clashes := list }}
+{{- range $i, $a := $ports }}
+{{- range $j, $b := $ports }}
+{{- if and (lt $j $i) (eq (int (index $a 1)) (int (index $b 1))) }}
+{{- $clashes = append $clashes (printf "%s (%v) must differ from %s" (index $a 0) (int (index $a 1)) (index $b 0)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with $clashes }}
+{{- fail (printf "%s: the sidecar's and the stdio bridge's ports share the pod's network" (join "; " .)) }}
 {{- end }}
 server:
   port: {{ .Values.webhook.port }}
@@ -207,6 +218,8 @@ sidecar:
     {{- toYaml .Values.sidecar.resources | nindent 4 }}
   listenPort: {{ .Values.sidecar.listenPort }}
   adminPort: {{ .Values.sidecar.adminPort }}
+  stdioListenPort: {{ .Values.sidecar.stdioListenPort }}
+  stdioAdminPort: {{ .Values.sidecar.stdioAdminPort }}
   {{- /* int64: helm reads numbers from values files as float64, which print as 1.00065e+09 */}}
   runAsUser: {{ if kindIs "invalid" .Values.sidecar.runAsUser }}null{{ else }}{{ int64 .Values.sidecar.runAsUser }}{{ end }}
   env:
