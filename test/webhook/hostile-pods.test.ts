@@ -50,6 +50,42 @@ const basePod = (): Obj => ({
   },
 });
 
+/** stdio mode reads more of the MCP container: command, args, volumeMounts, terminationMessagePath, image. */
+const stdioPod = (): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'mcp', namespace: 'apps', labels: { app: 'mcp' }, annotations: { 'mcp-warden.dev/inject': 'true', 'mcp-warden.dev/transport': 'stdio', 'mcp-warden.dev/apikey-secret': 'keys' } },
+  spec: {
+    containers: [
+      {
+        name: 'server',
+        image: 'example/stdio:1',
+        command: ['node', 'server.js'],
+        args: ['stdio'],
+        terminationMessagePath: '/dev/termination-log',
+        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        ports: [{ name: 'metrics', containerPort: 9090 }],
+      },
+    ],
+    initContainers: [{ name: 'setup', image: 'example/setup:1' }],
+    volumes: [{ name: 'data', emptyDir: {} }],
+  },
+});
+
+/** The same server with its command from the stdio-command annotation (the image's ENTRYPOINT is used). */
+const stdioEntrypointPod = (): Obj => {
+  const p = stdioPod();
+  p.metadata.annotations['mcp-warden.dev/stdio-command'] = '["node", "server.js"]';
+  delete p.spec.containers[0].command;
+  return p;
+};
+
+const withStdio = (edit: (p: Obj) => void): Obj => {
+  const p = stdioPod();
+  edit(p);
+  return p;
+};
+
 const privileged = { name: SIDECAR, image: 'attacker/tool:1', securityContext: { privileged: true, runAsUser: 0 } };
 
 const withPod = (edit: (p: Obj) => void): Obj => {
@@ -171,6 +207,39 @@ for (const c of MALFORMED) {
   });
 }
 
+/** Fields only stdio mode reads: each case breaks one on the stdio pod. */
+const MALFORMED_STDIO: ReadonlyArray<{ path: string; edit: (p: Obj) => unknown }> = [
+  { path: 'spec.containers[0].volumeMounts', edit: (p) => ((p.spec.containers[0].volumeMounts = 'x'), p) },
+  { path: 'spec.containers[0].volumeMounts', edit: (p) => ((p.spec.containers[0].volumeMounts = { a: 1 }), p) },
+  { path: 'spec.containers[0].volumeMounts[0]', edit: (p) => ((p.spec.containers[0].volumeMounts = [null]), p) },
+  { path: 'spec.containers[0].volumeMounts[0].name', edit: (p) => ((p.spec.containers[0].volumeMounts[0].name = 1), p) },
+  { path: 'spec.containers[0].volumeMounts[0].mountPath', edit: (p) => (delete p.spec.containers[0].volumeMounts[0].mountPath, p) },
+  { path: 'spec.containers[0].command', edit: (p) => ((p.spec.containers[0].command = 'node server.js'), p) },
+  { path: 'spec.containers[0].command[1]', edit: (p) => ((p.spec.containers[0].command = ['node', 1]), p) },
+  { path: 'spec.containers[0].args', edit: (p) => ((p.spec.containers[0].args = { a: 1 }), p) },
+  { path: 'spec.containers[0].args[0]', edit: (p) => ((p.spec.containers[0].args = [null]), p) },
+  { path: 'spec.containers[0].terminationMessagePath', edit: (p) => ((p.spec.containers[0].terminationMessagePath = 5), p) },
+  { path: 'spec.containers[0].image', edit: (p) => ((p.spec.containers[0].image = ['example/stdio:1']), p) },
+];
+
+for (const c of MALFORMED_STDIO) {
+  test(`malformed, core (stdio mode): ${c.path} of the wrong type is rejected, naming the field`, () => {
+    const r = inject(c.edit(stdioPod()) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+    assert.equal(r.action, 'rejected');
+    if (r.action !== 'rejected') return;
+    assert.equal(r.error.code, WEBHOOK_ERR.POD_UNINJECTABLE);
+    assert.deepEqual(r.error.issues.map((i) => i.setting), [c.path]);
+    assert.doesNotMatch(r.error.message, NO_STACK);
+  });
+}
+
+test('malformed, core (stdio mode): null counts as unset for what the wrapper reads', () => {
+  const r = inject(withStdio((p) => Object.assign(p.spec.containers[0], { args: null, volumeMounts: null, terminationMessagePath: null })) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+  assert.equal(r.action, 'injected', r.action === 'rejected' ? r.error.message : '');
+  const e = inject(withStdio((p) => Object.assign(p.spec.containers[0], { command: null }) && (p.metadata.annotations['mcp-warden.dev/stdio-command'] = '["node"]')) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+  assert.equal(e.action, 'injected', e.action === 'rejected' ? e.error.message : '');
+});
+
 test('malformed, core: the value is shown as JSON (5 apart from "5") and null counts as unset where optional', () => {
   const r = inject(withPod((p) => (p.spec.containers[0].ports[0].containerPort = '3000')) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
   assert.ok(r.action === 'rejected' && r.error.message.includes('containerPort: got "3000"; expected a port number from 1 to 65535'));
@@ -239,36 +308,67 @@ const READ_PATHS: ReadonlyArray<readonly (string | number)[]> = [
   ['spec', 'hostNetwork'],
 ];
 
+/** What stdio mode reads on top of READ_PATHS (the stdio pod has no probes or lifecycle). */
+const STDIO_READ_PATHS: ReadonlyArray<readonly (string | number)[]> = [
+  ...READ_PATHS.filter((p) => !p.includes('livenessProbe') && !p.includes('lifecycle')),
+  ['metadata', 'annotations', 'mcp-warden.dev/transport'],
+  ['spec', 'containers', 0, 'image'],
+  ['spec', 'containers', 0, 'command'],
+  ['spec', 'containers', 0, 'command', 0],
+  ['spec', 'containers', 0, 'args'],
+  ['spec', 'containers', 0, 'args', 0],
+  ['spec', 'containers', 0, 'terminationMessagePath'],
+  ['spec', 'containers', 0, 'volumeMounts'],
+  ['spec', 'containers', 0, 'volumeMounts', 0],
+  ['spec', 'containers', 0, 'volumeMounts', 0, 'name'],
+  ['spec', 'containers', 0, 'volumeMounts', 0, 'mountPath'],
+];
+const ENTRYPOINT_READ_PATHS: ReadonlyArray<readonly (string | number)[]> = [
+  ...STDIO_READ_PATHS.filter((p) => !p.includes('command')),
+  ['metadata', 'annotations', 'mcp-warden.dev/stdio-command'],
+];
+
+const BASES = [
+  { mode: 'http', pod: basePod, paths: READ_PATHS },
+  { mode: 'stdio', pod: stdioPod, paths: STDIO_READ_PATHS },
+  { mode: 'stdio with stdio-command', pod: stdioEntrypointPod, paths: ENTRYPOINT_READ_PATHS },
+] as const;
+
 function setAt(root: Obj, path: readonly (string | number)[], value: unknown): unknown {
   if (path.length === 0) return value;
   let o = root;
-  for (const k of path.slice(0, -1)) o = o[k];
+  // An injected pod lacks some fields of the fresh one (a wrapped container has no args): made.
+  for (const [i, k] of path.slice(0, -1).entries()) o = o[k] ??= typeof path[i + 1] === 'number' ? [] : {};
   o[path.at(-1)!] = value;
   return root;
 }
 
-test('property: any JSON value at any field inject() reads, on a fresh or an injected pod, never throws', () => {
-  const injected = (inject(basePod() as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS) as { object: Obj }).object;
-  let rejected = 0;
-  fc.assert(
-    fc.property(fc.constantFrom(...READ_PATHS), fc.jsonValue({ maxDepth: 2 }), fc.boolean(), (path, value, onInjected) => {
-      const start = onInjected ? structuredClone(injected) : basePod();
-      const pod = setAt(start, path, value);
-      let r;
-      try {
-        r = inject(pod as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
-      } catch (err) {
-        assert.fail(`inject threw ${(err as Error).stack} for ${JSON.stringify(path)} = ${JSON.stringify(value)}`);
-      }
-      if (r.action !== 'rejected') return;
-      rejected++;
-      assert.ok(r.error.issues.length > 0);
-      assert.doesNotMatch(r.error.message, NO_STACK);
-    }),
-    { numRuns: 1500, seed: 20261124 },
-  );
-  assert.ok(rejected > 300, `enough rejected cases (${rejected})`);
-});
+for (const base of BASES) {
+  test(`property (${base.mode}): any JSON value at any field inject() reads, on a fresh or an injected pod, never throws`, () => {
+    const first = inject(base.pod() as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+    assert.equal(first.action, 'injected', first.action === 'rejected' ? first.error.message : '');
+    const injected = (first as { object: Obj }).object;
+    let rejected = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...base.paths), fc.jsonValue({ maxDepth: 2 }), fc.boolean(), (path, value, onInjected) => {
+        const start = onInjected ? structuredClone(injected) : base.pod();
+        const pod = setAt(start, path, value);
+        let r;
+        try {
+          r = inject(pod as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+        } catch (err) {
+          assert.fail(`inject threw ${(err as Error).stack} for ${JSON.stringify(path)} = ${JSON.stringify(value)}`);
+        }
+        if (r.action !== 'rejected') return;
+        rejected++;
+        assert.ok(r.error.issues.length > 0);
+        assert.doesNotMatch(r.error.message, NO_STACK);
+      }),
+      { numRuns: 1500, seed: 20261124 },
+    );
+    assert.ok(rejected > 300, `enough rejected cases (${rejected})`);
+  });
+}
 
 // ---- the CLI: the shipped bundle and the checkout ------------------------------------------
 
@@ -300,6 +400,17 @@ test('CLI (dist/cli.mjs alone, and bin/mcp-warden.mjs): malformed pods and templ
   }
 });
 
+test('CLI (dist/cli.mjs alone, and bin/mcp-warden.mjs), stdio mode: volumeMounts of the wrong type exit 1 naming the field, no stack trace', async () => {
+  const cli = isolatedBundle('cli');
+  const pod = yamlFile('stdio-mounts.yaml', [withStdio((p) => (p.spec.containers[0].volumeMounts = [null]))]);
+  for (const entry of [cli, 'bin/mcp-warden.mjs']) {
+    const r = await run([entry, 'inject', '-f', pod]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'Pod/mcp: mcp-warden: cannot inject the sidecar (1 problem): spec.containers[0].volumeMounts[0]: got null; expected a volume mount (an object with name and mountPath)\n');
+  }
+});
+
 test('CLI (dist/cli.mjs alone): an own container named mcp-warden-sidecar exits 1 naming it; our own output re-injects unchanged', async () => {
   const cli = isolatedBundle('cli');
   const own = yamlFile('own-sidecar.yaml', [withPod((p) => p.spec.containers.push(privileged))]);
@@ -328,6 +439,10 @@ test('webhook (HTTPS, AdmissionReview v1): malformed pods get 200 and allowed fa
     [withPod((p) => (p.spec.containers[0].ports = 'x')), 'spec.containers[0].ports: got "x"'],
     [withPod((p) => (p.spec.containers[0].livenessProbe.httpGet = 1)), 'spec.containers[0].livenessProbe.httpGet: got 1'],
     [withPod((p) => (p.spec.volumes = [1])), 'spec.volumes[0]: got 1'],
+    // stdio mode reads the MCP container's volumeMounts.
+    [withStdio((p) => (p.spec.containers[0].volumeMounts = 'x')), 'spec.containers[0].volumeMounts: got "x"'],
+    [withStdio((p) => (p.spec.containers[0].volumeMounts = [null])), 'spec.containers[0].volumeMounts[0]: got null'],
+    [withStdio((p) => (p.spec.containers[0].volumeMounts = { a: 1 })), 'spec.containers[0].volumeMounts: got {"a":1}'],
   ];
   for (const [pod, expected] of cases) {
     const review = admissionReview(pod, { namespace: 'apps' });
@@ -341,7 +456,7 @@ test('webhook (HTTPS, AdmissionReview v1): malformed pods get 200 and allowed fa
     assert.doesNotMatch(body.response.status.message, NO_STACK);
   }
   const metrics = (await webhook.get('/metrics')).body;
-  assert.match(metrics, /mcp_warden_webhook_admissions_total\{result="rejected"\} [4-9]/);
+  assert.match(metrics, /mcp_warden_webhook_admissions_total\{result="rejected"\} ([7-9]|\d\d)/);
   assert.doesNotMatch(metrics, /result="invalid"\} [1-9]/);
 });
 

@@ -5,7 +5,7 @@
  */
 import type { WebhookConfig } from '../config.ts';
 import type { ObjectKeyRef } from './annotations.ts';
-import type { Container, Volume } from './types.ts';
+import type { Container, Volume, VolumeMount } from './types.ts';
 
 /** The injected container's name (contract with the chart and the docs). */
 export const SIDECAR_NAME = 'mcp-warden-sidecar';
@@ -69,7 +69,7 @@ export function adminProbe(path: string, port: number, periodSeconds: number, fa
 /** The sidecar container, as a native sidecar (init container, restartPolicy Always) or a regular one. */
 export function renderSidecar(config: WebhookConfig, s: SidecarSpec): Container {
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => adminProbe(path, s.adminPort, periodSeconds, failureThreshold);
-  const mounts: Array<Record<string, unknown>> = [];
+  const mounts: VolumeMount[] = [];
   if (s.apiKeySecret) mounts.push({ name: APIKEY_VOLUME, mountPath: APIKEY_DIR, readOnly: true });
   if (s.redisSecret) mounts.push({ name: REDIS_VOLUME, mountPath: REDIS_DIR, readOnly: true });
   if (s.configMap) mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });

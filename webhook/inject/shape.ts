@@ -50,6 +50,21 @@ function optionalString(c: Collector, path: string, v: unknown): void {
   if (!absent(v) && typeof v !== 'string') c.add(path, v, 'a string');
 }
 
+/** A list of strings (a container's command or args), each bad item named by its index. */
+function optionalStrings(c: Collector, path: string, v: unknown): void {
+  if (absent(v)) return;
+  if (!Array.isArray(v)) return c.add(path, v, 'a list of strings');
+  v.forEach((x: unknown, i) => {
+    if (typeof x !== 'string') c.add(`${path}[${i}]`, x, 'a string (quote the value in YAML)');
+  });
+}
+
+function volumeMount(c: Collector, path: string, v: unknown): void {
+  if (!isObj(v)) return c.add(path, v, 'a volume mount (an object with name and mountPath)');
+  if (typeof v.name !== 'string' || v.name === '') c.add(`${path}.name`, v.name, 'a volume name (a non-empty string)');
+  if (typeof v.mountPath !== 'string' || v.mountPath === '') c.add(`${path}.mountPath`, v.mountPath, 'a path (a non-empty string)');
+}
+
 function isPort(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535;
 }
@@ -69,6 +84,14 @@ function handler(c: Collector, path: string, v: unknown, what: string): void {
 function container(c: Collector, path: string, v: unknown): void {
   if (!isObj(v)) return c.add(path, v, 'a container (an object with a name)');
   if (typeof v.name !== 'string' || v.name === '') c.add(`${path}.name`, v.name, 'a container name (a non-empty string)');
+  // Read in stdio mode (the wrapper around the MCP container). The mode and the MCP container are
+  // decided from the annotations later, so every container is checked; the API server refuses
+  // these types anyway, so a real pod never fails here.
+  optionalString(c, `${path}.image`, v.image);
+  optionalStrings(c, `${path}.command`, v.command);
+  optionalStrings(c, `${path}.args`, v.args);
+  optionalString(c, `${path}.terminationMessagePath`, v.terminationMessagePath);
+  list(c, `${path}.volumeMounts`, v.volumeMounts, false, (p, m) => volumeMount(c, p, m), 'volume mounts');
   const ports = v.ports;
   if (!absent(ports)) {
     if (!Array.isArray(ports)) c.add(`${path}.ports`, ports, 'a list of container ports');

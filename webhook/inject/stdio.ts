@@ -66,12 +66,9 @@ const stringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x
  * used, the annotation standing in for it) followed by `args`. An issue when neither is known.
  */
 export function stdioArgv(app: Container, fromAnnotation: readonly string[] | undefined): string[] | Issue {
-  const where = `spec.containers[${app.name}]`;
   // A wrapped command without its status record (someone removed the annotation): unwrap, do not wrap twice.
-  const command = unwrapCommand(app.command as unknown[] | undefined) ?? app.command;
-  const args = app.args;
-  if (command !== undefined && !stringList(command)) return { setting: `${where}.command`, value: quote(command), expected: 'a list of strings' };
-  if (args !== undefined && !stringList(args)) return { setting: `${where}.args`, value: quote(args), expected: 'a list of strings' };
+  const command = unwrapCommand(app.command ?? undefined) ?? app.command ?? undefined;
+  const args = app.args ?? undefined;
   const hasCommand = command !== undefined && command.length > 0;
   if (hasCommand && fromAnnotation) return { setting: ANNOTATIONS.stdioCommand, value: quote(JSON.stringify(fromAnnotation)), expected: `unset: container "${app.name}" sets command already (the annotation stands in for the image's ENTRYPOINT only)` };
   const head = hasCommand ? command : fromAnnotation;
@@ -86,8 +83,8 @@ export function stdioArgv(app: Container, fromAnnotation: readonly string[] | un
 }
 
 /** Why an image cannot run the wrapper, when its name says so; undefined when it may. */
-export function shellLessImage(image: string | undefined): string | undefined {
-  if (image === undefined) return undefined;
+export function shellLessImage(image: string | null | undefined): string | undefined {
+  if (image === undefined || image === null) return undefined;
   return SHELL_LESS.find(([re]) => re.test(image))?.[1];
 }
 
@@ -101,7 +98,7 @@ export function planStdio(spec: PodSpec, app: Container, fromAnnotation: readonl
   if (!Array.isArray(argv)) issues.push(argv);
   const noShell = shellLessImage(app.image);
   if (noShell) issues.push({ setting: `spec.containers[${app.name}].image`, value: quote(app.image), expected: `an image with /bin/sh and mkfifo: ${noShell}, and stdio mode wraps the server's command in /bin/sh (build the server on a base with a shell, or serve it over HTTP)` });
-  const mounts = (app.volumeMounts as Array<{ mountPath?: unknown }> | undefined) ?? [];
+  const mounts = app.volumeMounts ?? [];
   if (mounts.some((m) => m.mountPath === STDIO_DIR)) issues.push({ setting: `spec.containers[${app.name}].volumeMounts`, value: quote(STDIO_DIR), expected: `no mount at ${STDIO_DIR} (the path is reserved for mcp-warden's FIFOs)` });
   const reserved = reservedAdminName(spec);
   if (reserved) issues.push(reserved);
@@ -179,18 +176,18 @@ export function renderBridge(config: WebhookConfig, p: StdioPlan, native: boolea
 
 /** Wrap the MCP container's command and mount the volume; returns what undoing it needs. Mutates `app`. */
 export function wrapApp(app: Container, p: StdioPlan): StdioStatus {
-  const command = unwrapCommand(app.command as unknown[] | undefined) ?? app.command;
+  const command = unwrapCommand(app.command ?? undefined) ?? app.command ?? undefined;
+  const args = app.args ?? undefined;
   const original: StdioStatus = {
     bridge: BRIDGE_NAME,
     listenPort: p.bridgeListenPort,
     adminPort: p.bridgeAdminPort,
-    ...(command !== undefined ? { command: command as string[] } : {}),
-    ...(app.args !== undefined ? { args: app.args as string[] } : {}),
+    ...(command !== undefined ? { command } : {}),
+    ...(args !== undefined ? { args } : {}),
   };
-  const terminationPath = typeof app.terminationMessagePath === 'string' ? app.terminationMessagePath : DEFAULT_TERMINATION_MESSAGE_PATH;
-  app.command = wrapCommand(p.argv, STDIO_DIR, terminationPath);
+  app.command = wrapCommand(p.argv, STDIO_DIR, app.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH);
   delete app.args;
-  app.volumeMounts = [...((app.volumeMounts as unknown[] | undefined) ?? []), { name: STDIO_VOLUME, mountPath: STDIO_DIR }];
+  app.volumeMounts = [...(app.volumeMounts ?? []), { name: STDIO_VOLUME, mountPath: STDIO_DIR }];
   return original;
 }
 
@@ -200,7 +197,7 @@ export function unwrapApp(app: Container, s: StdioStatus): void {
   else delete app.command;
   if (s.args !== undefined) app.args = [...s.args];
   else delete app.args;
-  const mounts = ((app.volumeMounts as Array<{ name?: unknown }> | undefined) ?? []).filter((m) => m.name !== STDIO_VOLUME);
+  const mounts = (app.volumeMounts ?? []).filter((m) => m.name !== STDIO_VOLUME);
   if (mounts.length > 0) app.volumeMounts = mounts;
   else delete app.volumeMounts;
 }

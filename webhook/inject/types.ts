@@ -18,9 +18,20 @@ export interface Probe {
   [k: string]: unknown;
 }
 
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  [k: string]: unknown;
+}
+
+/** Fields the injector reads; shape.ts checks their types first (null stands for unset, as the API server reads it). */
 export interface Container {
   name: string;
-  image?: string;
+  image?: string | null;
+  command?: string[] | null;
+  args?: string[] | null;
+  terminationMessagePath?: string | null;
+  volumeMounts?: VolumeMount[] | null;
   ports?: ContainerPort[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
