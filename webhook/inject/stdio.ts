@@ -100,6 +100,9 @@ export function planStdio(spec: PodSpec, app: Container, fromAnnotation: readonl
   if (noShell) issues.push({ setting: `spec.containers[${app.name}].image`, value: quote(app.image), expected: `an image with /bin/sh and mkfifo: ${noShell}, and stdio mode wraps the server's command in /bin/sh (build the server on a base with a shell, or serve it over HTTP)` });
   const mounts = app.volumeMounts ?? [];
   if (mounts.some((m) => m.mountPath === STDIO_DIR)) issues.push({ setting: `spec.containers[${app.name}].volumeMounts`, value: quote(STDIO_DIR), expected: `no mount at ${STDIO_DIR} (the path is reserved for mcp-warden's FIFOs)` });
+  // The bridge serves MCP without authentication on loopback, which only this pod shares; on the
+  // host network that loopback is the node's, open to every process and hostNetwork pod there.
+  if (spec.hostNetwork === true) issues.push({ setting: 'spec.hostNetwork', value: 'true', expected: `false or unset with ${ANNOTATIONS.transport} "stdio": the stdio bridge serves MCP without authentication on 127.0.0.1:${wanted.stdioListenPort}, and on the host network that is the node's loopback, reachable by every process and hostNetwork pod on the node (run the pod on the pod network, or serve MCP over HTTP)` });
   const reserved = reservedAdminName(spec);
   if (reserved) issues.push(reserved);
   if (issues.length > 0 || !Array.isArray(argv)) return issues;
