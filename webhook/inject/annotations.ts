@@ -40,7 +40,7 @@ export const ANNOTATIONS = {
   rateLimitStore: `${PREFIX}rate-limit-store`,
   /** The shared Redis: redis:// or rediss://, never with a password (MCP_AUTH_RATE_LIMIT_REDIS_URL). */
   rateLimitRedisUrl: `${PREFIX}rate-limit-redis-url`,
-  /** Secret with the Redis password, in the pod's namespace: `name` or `name/key` (key default `redis-password`). Mounted as a file. */
+  /** Secret with the Redis password, in the pod's namespace: `name` or `name/key` (key default `redis-password`). Mounted as a file; refused when the store is memory and no config ConfigMap may select Redis. */
   rateLimitRedisSecret: `${PREFIX}rate-limit-redis-secret`,
   /** While Redis cannot answer: local, open or closed (MCP_AUTH_RATE_LIMIT_REDIS_FAILURE). */
   rateLimitRedisFailure: `${PREFIX}rate-limit-redis-failure`,

@@ -91,7 +91,8 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
     else plan = planned;
   }
 
-  const { env, redisSecret } = sidecarEnv(options, config, plan);
+  const { env, redisSecret, issues: envIssues } = sidecarEnv(options, config, plan);
+  issues.push(...envIssues);
   // The sidecar's own check of the variables it will get; undefined when a ConfigMap may supply more.
   const checked = !options.configMap && issues.length === 0 ? crossCheck(env, options) : undefined;
   if (checked) issues.push(...checked.issues);
@@ -152,7 +153,7 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
  * password from the annotation's Secret, else from the cluster's default Secret name (always in
  * the pod's own namespace), mounted as a file.
  */
-function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan | undefined): { env: Array<readonly [string, string]>; redisSecret: ObjectKeyRef | undefined } {
+function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan | undefined): { env: Array<readonly [string, string]>; redisSecret: ObjectKeyRef | undefined; issues: Issue[] } {
   const out = new Map<string, string>();
   if (plan) {
     out.set(SETTINGS.upstreamUrl.env, `http://127.0.0.1:${plan.upstreamPort}`);
@@ -165,10 +166,21 @@ function sidecarEnv(o: AnnotationOptions, config: WebhookConfig, plan: PortPlan 
   for (const [k, v] of o.env) out.set(k, v);
   // The sidecar's own rule: a URL selects Redis unless the store says memory. Values here were
   // formatted by the settings' parsers, so the store is one of LIMIT_STORES.
-  const store = limitStoreOf({ rateLimitStore: out.get(SETTINGS.rateLimitStore.env) as LimitStore | undefined, redisUrl: out.get(SETTINGS.redisUrl.env) });
-  const redisSecret = o.redisSecret ?? (store === 'redis' ? config.sidecar.redisPasswordSecret : undefined);
+  const storeEnv = out.get(SETTINGS.rateLimitStore.env) as LimitStore | undefined;
+  const store = limitStoreOf({ rateLimitStore: storeEnv, redisUrl: out.get(SETTINGS.redisUrl.env) });
+  const issues: Issue[] = [];
+  // The annotation's Secret only where Redis may be in use: the store resolves to Redis, or a
+  // config file may select it (variables win over the file, so not once a variable says memory).
+  // Elsewhere it would be mounted for nothing, and a missing Secret would keep the pod from starting.
+  if (o.redisSecret && store !== 'redis' && !(o.configMap && storeEnv === undefined)) {
+    const why = storeEnv === 'memory' ? `${o.envSource.get(SETTINGS.rateLimitStore.env) ?? `sidecar.env.${SETTINGS.rateLimitStore.env} (webhook configuration)`} says "memory"` : `no Redis URL is set: neither ${ANNOTATIONS.rateLimitRedisUrl} nor the webhook's sidecar.env.${SETTINGS.redisUrl.env}`;
+    issues.push({ setting: ANNOTATIONS.rateLimitRedisSecret, value: quote(`${o.redisSecret.name}/${o.redisSecret.key}`), expected: `unset: this sidecar keeps its rate-limit buckets in memory (${why}), so it never reads a Redis password; set a Redis URL or remove the annotation` });
+  }
+  // The cluster default only where the store is Redis for certain: a default Secret mounted into
+  // every pod with a config file would keep those without it from starting.
+  const redisSecret = issues.length > 0 ? undefined : (o.redisSecret ?? (store === 'redis' ? config.sidecar.redisPasswordSecret : undefined));
   if (redisSecret) out.set(SETTINGS.redisPasswordFile.env, `${REDIS_DIR}/${REDIS_PASSWORD_FILE}`);
-  return { env: [...out], redisSecret };
+  return { env: [...out], redisSecret, issues };
 }
 
 /**
