@@ -100,6 +100,16 @@ export const WEBHOOK_OWNED_ENV: ReadonlySet<string> = new Set([
   SETTINGS.redisCaFile.env,
 ]);
 
+/**
+ * Why a variable of WEBHOOK_OWNED_ENV cannot be a cluster default in `sidecar.env`: the webhook's
+ * check at start and the chart's schema (scripts/values-schema.ts) give the same reason.
+ */
+export function ownedEnvReason(name: string): string {
+  // The webhook mounts no CA file (unlike the password file, which it sets per pod).
+  if (name === SETTINGS.redisCaFile.env) return 'injected pods hold no file at a path named here (a rediss:// Redis with a public CA needs none)';
+  return 'the webhook sets this variable for each pod';
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+|[KMGTPE]i?|[mkMGTPEu]|n)?$/;
@@ -269,8 +279,7 @@ function parseEnv(v: unknown, bad: (p: string, v: unknown, e: string) => void): 
   for (const [name, raw] of Object.entries(v)) {
     const path = `sidecar.env.${name}`;
     const setting = byEnv.get(name);
-    if (name === SETTINGS.redisCaFile.env) bad(path, raw, 'not set here: injected pods hold no file at a path named here (a rediss:// Redis with a public CA needs none)');
-    else if (WEBHOOK_OWNED_ENV.has(name)) bad(path, raw, 'not set here: the webhook sets this variable for each pod');
+    if (WEBHOOK_OWNED_ENV.has(name)) bad(path, raw, `not set here: ${ownedEnvReason(name)}`);
     else if (!setting) bad(path, raw, `a variable the sidecar knows${didYouMean(name, byEnv.keys(), ' (see sidecar/settings.ts)')}`);
     else if (setting.secret) bad(path, '<redacted>', 'not set here: secret values never go in the webhook configuration (use the apikey-secret annotation)');
     else {

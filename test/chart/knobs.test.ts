@@ -7,14 +7,14 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseWebhookConfigText } from '../../webhook/config.ts';
+import { parseWebhookConfig, parseWebhookConfigText } from '../../webhook/config.ts';
 import { WEBHOOK_POD_LABELS } from '../../webhook/inject/decide.ts';
 import { inject } from '../../webhook/inject/inject.ts';
-import { CHART, NEW_CLUSTER, get, helm, list, obj, parseManifests as parseManifestsOf, render, templateArgs } from './render.ts';
+import { CHART, NEW_CLUSTER, ROOT, get, helm, list, obj, parseManifests as parseManifestsOf, pool, render, templateArgs } from './render.ts';
 import type { Json, K8sObject } from './render.ts';
 
 const CI = (f: string) => join(CHART, 'ci', f);
@@ -223,5 +223,63 @@ describe("the sidecar's and the stdio bridge's ports", () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /at '\/sidecar\/stdioListenPort': minimum: got 0, want 1/);
     assert.match(r.stderr, /at '\/sidecar\/stdioAdminPort': maximum: got 70,000, want 65,535/);
+  });
+});
+
+describe('values the webhook or Kubernetes would refuse, refused by the schema first', () => {
+  /** The keys of a kubernetes-models interface: the Kubernetes 1.33 schema's own field names. */
+  const k8sKeys = (type: string): string[] => {
+    const text = readFileSync(join(ROOT, 'node_modules', 'kubernetes-models', 'v1', `${type}.d.ts`), 'utf8');
+    const body = /export interface I\w+ \{([\s\S]*?)\n\}/.exec(text)?.[1] ?? '';
+    return [...body.matchAll(/^\s+"(\w+)"\??:/gm)].map((m) => m[1]!).sort();
+  };
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
+
+  test('podSecurityContext and containerSecurityContext take exactly the Kubernetes keys', () => {
+    for (const [key, type] of [['podSecurityContext', 'PodSecurityContext'], ['containerSecurityContext', 'SecurityContext']] as const) {
+      const s = schema.properties[key];
+      assert.equal(s.additionalProperties, false, `${key}: unknown keys refused`);
+      assert.deepEqual(Object.keys(s.properties).sort(), k8sKeys(type), `${key}: the keys of ${type}`);
+    }
+    for (const [key, type] of [['seccompProfile', 'SeccompProfile'], ['appArmorProfile', 'AppArmorProfile'], ['seLinuxOptions', 'SELinuxOptions'], ['windowsOptions', 'WindowsSecurityContextOptions']] as const) {
+      assert.deepEqual(Object.keys(schema.properties.containerSecurityContext.properties[key].properties).sort(), k8sKeys(type), key);
+    }
+    assert.deepEqual(Object.keys(schema.properties.containerSecurityContext.properties.capabilities.properties).sort(), k8sKeys('Capabilities'));
+  });
+
+  test('a misspelt security context key, or a wrong type, fails helm naming it', async () => {
+    const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'containerSecurityContext.readOnlyRootFileSystem=true', '--set', 'podSecurityContext.runAsNonroot=true', '--set', 'containerSecurityContext.capabilities.drops[0]=ALL', '--set-string', 'podSecurityContext.fsGroup=abc']));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /at '\/containerSecurityContext': additional properties 'readOnlyRootFileSystem' not allowed/);
+    assert.match(r.stderr, /at '\/podSecurityContext': additional properties 'runAsNonroot' not allowed/);
+    assert.match(r.stderr, /at '\/containerSecurityContext\/capabilities': additional properties 'drops' not allowed/);
+    assert.match(r.stderr, /at '\/podSecurityContext\/fsGroup': got string, want null or integer/);
+  });
+
+  test('sidecar.runAsUser above 2147483647 fails helm; the largest id reaches the webhook', async () => {
+    const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'sidecar.runAsUser=2147483648']));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /at '\/sidecar\/runAsUser': maximum: got 2\.147483648×10⁰⁹, want 2\.147483647×10⁰⁹/);
+    const ok = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set', 'sidecar.runAsUser=2147483647', '--show-only', 'templates/configmap.yaml']));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(parseWebhookConfigText(cfgText(parseManifestsOf(ok.stdout)), 'config.yaml').sidecar.runAsUser, 2147483647);
+  });
+
+  test('sidecar.redisPasswordSecret: what the schema accepts, the webhook accepts (real helm)', async () => {
+    const candidates = ['redis', 'redis/password', 'redis.auth/pass_word-1.txt', 'redis/.', 'redis/..', 'redis/...', 'redis/.x', 'redis/..x', 'redis/a/b', 'Redis', '-redis', 'ns/redis/key', 'redis/'];
+    const results = await pool(candidates, 3, async (v) => {
+      const r = await helm(templateArgs(undefined, NEW_CLUSTER, ['--set-string', `sidecar.redisPasswordSecret=${v}`, '--show-only', 'templates/configmap.yaml']));
+      const schemaOk = r.code === 0;
+      if (!schemaOk) assert.match(r.stderr, /at '\/sidecar\/redisPasswordSecret': '.*' does not match pattern/, r.stderr);
+      let webhookOk = true;
+      try {
+        parseWebhookConfig({ sidecar: { redisPasswordSecret: v } });
+      } catch {
+        webhookOk = false;
+      }
+      return { v, schemaOk, webhookOk };
+    });
+    assert.deepEqual(results.filter((x) => x.schemaOk !== x.webhookOk), [], 'the schema and the webhook agree');
+    assert.deepEqual(results.filter((x) => !x.schemaOk).map((x) => x.v), ['redis/.', 'redis/..', 'redis/a/b', 'Redis', '-redis', 'ns/redis/key', 'redis/']);
   });
 });

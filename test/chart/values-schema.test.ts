@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA_FILE, withEnvSchema } from '../../scripts/values-schema.ts';
 import { SETTINGS, type Setting } from '../../sidecar/settings.ts';
-import { WEBHOOK_OWNED_ENV } from '../../webhook/config.ts';
+import { WEBHOOK_OWNED_ENV, parseWebhookConfig } from '../../webhook/config.ts';
 import { CHART, NEW_CLUSTER, RELEASE_NAMESPACE, get, helm, pool, templateArgs } from './render.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'warden-values-schema-'));
@@ -65,6 +65,7 @@ describe('values.schema.json sidecar.env', () => {
       MCP_AUTH_FORWARD_IDENTITY: 'maybe',
       MCP_AUTH_JWT_SECRET: 'x'.repeat(40),
       MCP_AUTH_UPSTREAM_URL: 'http://127.0.0.1:1',
+      MCP_AUTH_RATE_LIMIT_REDIS_CA_FILE: '/etc/redis/ca.pem',
     });
     const r = await helm(templateArgs(file, NEW_CLUSTER));
     assert.notEqual(r.code, 0, 'helm template accepted bad sidecar.env values');
@@ -77,6 +78,10 @@ describe('values.schema.json sidecar.env', () => {
     assert.match(r.stderr, /MCP_AUTH_JWT_SECRET': value must be 'not allowed here: a secret value/);
     assert.match(r.stderr, /MCP_AUTH_UPSTREAM_URL': value must be 'not allowed here: the webhook sets this variable/);
     assert.doesNotMatch(r.stderr, /x{40}/, 'the secret value is not echoed');
+    // The webhook never sets the CA file: its reason is its own, the same the webhook gives at start.
+    const ca = /MCP_AUTH_RATE_LIMIT_REDIS_CA_FILE': value must be 'not allowed here: ([^']+)'/.exec(r.stderr)?.[1];
+    assert.ok(ca?.startsWith('injected pods hold no file at a path named here'), r.stderr);
+    assert.throws(() => parseWebhookConfig({ sidecar: { env: { MCP_AUTH_RATE_LIMIT_REDIS_CA_FILE: '/etc/redis/ca.pem' } } }), (err: Error) => err.message.includes(ca!));
   });
 
   test('helm lint fails on the same values, naming the key', async () => {
