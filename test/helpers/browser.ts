@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackage } from './debian.ts';
 import { stopChild } from './ports.ts';
+import { until } from './wait.ts';
 
 export interface Browser {
   /** Open `pageUrl` in a new tab, wait for it to load, evaluate `expression` (awaited) and return its JSON value. */
@@ -78,10 +79,7 @@ export async function launchChromium(): Promise<Browser> {
         // The new tab starts on about:blank, which is 'complete' before the navigation commits: wait
         // for the page itself.
         const loaded = `document.readyState === 'complete' && location.href === ${JSON.stringify(new URL(pageUrl).href)}`;
-        for (let i = 0; (await run(loaded)) !== true; i++) {
-          if (i > 200) throw new Error(`${pageUrl} did not load`);
-          await new Promise((r) => setTimeout(r, 25));
-        }
+        await until(async () => (await run(loaded)) === true, `${pageUrl} to load`, 10_000);
         return (await run(expression)) as T;
       } finally {
         await send('Target.closeTarget', { targetId });

@@ -15,8 +15,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Container, PodLike } from '../../webhook/inject/types.ts';
+import { until } from './wait.ts';
 
 /** What the harness knows about an image: its entrypoint, its files (container path -> host path) and its PATH. */
 export interface Image {
@@ -180,13 +180,8 @@ export async function runPod(pod: PodLike, opts: PodOptions): Promise<RunningPod
     }
   }
 
-  async function until(cond: () => Promise<boolean>, what: string, maxMs: number): Promise<void> {
-    const deadline = Date.now() + maxMs;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`pod harness: timed out waiting for ${what}\n${[...slots].map(([n, s]) => `--- ${n}\n${s.out.slice(-2000)}`).join('\n')}`);
-      await sleep(50);
-    }
-  }
+  /** Every container's last output, for a wait that timed out. */
+  const outputs = () => [...slots].map(([n, s]) => `--- ${n}\n${s.out.slice(-2000)}`).join('\n');
 
   const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
   for (const c of all) {
@@ -220,7 +215,7 @@ export async function runPod(pod: PodLike, opts: PodOptions): Promise<RunningPod
     },
     probe,
     async waitReady(maxMs = 20_000) {
-      for (const c of all) if (c.readinessProbe) await until(() => probe(c.name), `${c.name} to be ready`, maxMs);
+      for (const c of all) if (c.readinessProbe) await until(() => probe(c.name), `${c.name} to be ready`, maxMs, outputs);
     },
     volumeDir(name) {
       const d = volumes.get(name);
@@ -247,7 +242,7 @@ export async function runPod(pod: PodLike, opts: PodOptions): Promise<RunningPod
       start(c);
       if (c.restartPolicy === 'Always') {
         // A native sidecar: the next container starts once its startup probe passes.
-        if (c.startupProbe) await until(() => probe(c.name, 'startupProbe'), `${c.name}'s startup probe`, 20_000);
+        if (c.startupProbe) await until(() => probe(c.name, 'startupProbe'), `${c.name}'s startup probe`, 20_000, outputs);
       } else {
         const exit = await running.container(c.name).nextExit();
         if (exit.code !== 0) throw new Error(`pod harness: init container ${c.name} failed: ${JSON.stringify(exit)}`);

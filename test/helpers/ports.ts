@@ -1,6 +1,7 @@
 /** Loopback ports and child processes for tests, benches and the demo (server-everything takes only a fixed port). */
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
+import { until } from './wait.ts';
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -16,10 +17,9 @@ export async function freePort(): Promise<number> {
 
 /** Resolves once something accepts connections on the port; fails if `child` exits first. */
 export async function waitForPort(port: number, child?: ChildProcess, deadlineMs = 20_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
+  await until(async () => {
     if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening on ${port}`);
-    const ok = await new Promise<boolean>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
       s.once('connect', () => {
         s.destroy();
@@ -27,10 +27,7 @@ export async function waitForPort(port: number, child?: ChildProcess, deadlineMs
       });
       s.once('error', () => resolve(false));
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listened on ${port} within ${deadlineMs} ms`);
+  }, `something to listen on ${port}`, deadlineMs);
 }
 
 /** Stop a child process: SIGTERM, then SIGKILL if it has not exited within 3 s. */

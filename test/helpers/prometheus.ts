@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureDebianPackage } from './debian.ts';
 import { freePort, stopChild, waitForPort } from './ports.ts';
+import { until } from './wait.ts';
 
 export interface PromSample {
   readonly metric: Record<string, string>;
@@ -49,11 +50,7 @@ export async function startPrometheus(config: Record<string, unknown>, files: Re
   };
   try {
     await waitForPort(port, child, 30_000);
-    for (let i = 0; i < 300; i++) {
-      const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-      if (ready) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(() => fetch(`${url}/-/ready`).then((r) => r.ok, () => false), 'prometheus /-/ready', 30_000);
   } catch (err) {
     await stop();
     throw new Error(`prometheus did not start: ${(err as Error).message}\n${out}`, { cause: err });

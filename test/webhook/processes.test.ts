@@ -14,6 +14,7 @@ import { admissionReview, httpsCall } from './helpers/review.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isolatedBundle } from '../helpers/bundle.ts';
 import { runNode } from '../helpers/run-node.ts';
+import { until } from '../helpers/wait.ts';
 import { nodeTooOld, runCliProcess } from '../../webhook/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -115,8 +116,7 @@ test('webhook process: provided TLS, serves /mutate, SIGTERM exits 0', async () 
   child.stderr.on('data', (c: Buffer) => (out += c));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   try {
-    for (let i = 0; i < 200 && !out.includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.match(out, /mcp-warden webhook listening/);
+    await until(() => out.includes('mcp-warden webhook listening'), 'the webhook to listen', 10_000, () => out);
     const opts = { ca: tls.ca, servername: 'mcp-warden-webhook.mcp-warden.svc' };
     assert.equal((await httpsCall(port, '/readyz', opts)).status, 200);
     const review = admissionReview({ metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true' } }, spec: { containers: [{ name: 's', image: 'i', ports: [{ name: 'mcp', containerPort: 3000 }] }] } });
@@ -124,8 +124,7 @@ test('webhook process: provided TLS, serves /mutate, SIGTERM exits 0', async () 
     assert.equal(body.response.allowed, true);
     assert.equal(body.response.patchType, 'JSONPatch');
     // The decision is logged once; the line may trail the response by a tick.
-    for (let i = 0; i < 100 && !out.includes('"msg":"injected"'); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.match(out, /"msg":"injected"/);
+    await until(() => out.includes('"msg":"injected"'), 'the decision to be logged', 2000, () => out);
   } finally {
     child.kill('SIGTERM');
   }
