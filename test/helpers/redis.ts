@@ -1,46 +1,21 @@
 /**
  * A real redis-server per test (Debian's `redis-server` package), on a free loopback port with
  * persistence off, and redis-cli to look at what the code under test wrote. On a fresh machine the
- * package is installed with apt-get when running as root; otherwise the helper fails with one line
- * naming the package.
+ * packages are installed as every Debian program of the tests is (debian.ts: apt-get as root, one
+ * installer at a time); otherwise the helper fails with one line naming the package.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ensureDebianPackage } from './debian.ts';
 import { freePort, stopChild, waitForPort } from './ports.ts';
+import { until } from './wait.ts';
 
 const run = promisify(execFile);
-const SERVER = '/usr/bin/redis-server';
-const CLI = '/usr/bin/redis-cli';
 
-let installed = false;
-
-/** Make sure redis-server and redis-cli exist; install Debian's package once when they do not. */
-export function ensureRedis(): void {
-  if (installed || (existsSync(SERVER) && existsSync(CLI))) {
-    installed = true;
-    return;
-  }
-  const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
-  if (!canInstall) throw new Error('redis-server is missing: install the Debian package redis-server (apt-get install redis-server)');
-  const apt = (args: string[]): boolean => {
-    try {
-      execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const present = () => existsSync(SERVER) && existsSync(CLI);
-  const install = () => apt(['install', '-y', '--no-install-recommends', 'redis-server']);
-  // A fresh machine may have no package lists yet; and the test runner starts several files at
-  // once, so another process may hold apt's locks while it installs the same package.
-  if (!install() && !present() && !(apt(['update']) && install())) {
-    const until = Date.now() + 300_000;
-    while (!present() && Date.now() < until) execFileSync('sleep', ['2']);
-  }
-  if (!present()) throw new Error('redis-server is missing and apt-get install redis-server failed: install the Debian package redis-server');
-  installed = true;
+/** redis-server and redis-cli, installing Debian's packages first where they are missing. */
+function ensureRedis(): { server: string; cli: string } {
+  // redis-server depends on redis-tools (redis-cli), but a machine may hold one without the other.
+  return { server: ensureDebianPackage('redis-server', 'redis-server'), cli: ensureDebianPackage('redis-cli', 'redis-tools') };
 }
 
 export interface RedisServer {
@@ -72,30 +47,23 @@ export interface RedisOptions {
 
 /** Start a redis-server on loopback; close it in `after` with stop(). */
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
-  ensureRedis();
+  const bin = ensureRedis();
   const port = opts.port ?? (await freePort());
   const tlsArgs = opts.tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key, '--tls-ca-cert-file', opts.tls.ca, '--tls-auth-clients', 'no'] : ['--port', String(port)];
   const args = [...tlsArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...(opts.args ?? [])];
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(SERVER, args, { stdio: 'ignore' });
+    child = spawn(bin.server, args, { stdio: 'ignore' });
     await waitForPort(port, child);
     if (!opts.tls) {
       // The port accepts before the server has loaded; wait for an answer.
-      for (let i = 0; i < 100; i++) {
-        try {
-          if ((await cli('PING')) === 'PONG') return;
-        } catch {
-          /* not yet */
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(() => cli('PING').then((r) => r === 'PONG', () => false), `redis-server on ${port} to answer PING`, 10_000);
     }
   };
   const cli = async (...a: string[]): Promise<string> => {
     const auth = opts.password ? ['-a', opts.password, '--no-auth-warning'] : [];
     const tls = opts.tls ? ['--tls', '--cacert', opts.tls.ca] : [];
-    const { stdout } = await run(CLI, ['-h', '127.0.0.1', '-p', String(port), ...tls, ...auth, ...a], { timeout: 10_000 });
+    const { stdout } = await run(bin.cli, ['-h', '127.0.0.1', '-p', String(port), ...tls, ...auth, ...a], { timeout: 10_000 });
     return stdout.trim();
   };
   await launch();
