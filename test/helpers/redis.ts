@@ -5,6 +5,7 @@
  * installer at a time); otherwise the helper fails with one line naming the package.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { ensureDebianPackage } from './debian.ts';
 import { freePort, stopChild, waitForPort } from './ports.ts';
@@ -31,6 +32,8 @@ export interface RedisServer {
   /** SIGSTOP / SIGCONT: the socket stays open and nothing answers. */
   pause(): void;
   resume(): void;
+  /** Whether the process is stopped now (state T in /proc), as the kernel sees it. */
+  paused(): boolean;
   stop(): Promise<void>;
 }
 
@@ -85,6 +88,11 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     },
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),
+    paused() {
+      // The state follows the command's name, which is in parentheses and may hold any character.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      return stat[stat.lastIndexOf(')') + 2] === 'T';
+    },
     async stop() {
       child.kill('SIGCONT');
       await stopChild(child);
