@@ -1,7 +1,8 @@
 /**
- * Property: for every pod shape (containers, ports, names, probes, init containers, annotations),
- * inject() never throws; when it injects, the patch applies with rfc6902 to exactly the injected
- * object, the object passes the API-server checks, and a second pass yields an empty patch.
+ * Property: for every pod shape (containers, ports, names, probes, init containers, annotations, HTTP
+ * or stdio mode, the argv in the spec or in stdio-command), inject() never throws; when it injects,
+ * the patch applies with rfc6902 to exactly the injected object, the object passes the API-server
+ * checks, and a second pass yields an empty patch.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +29,9 @@ const podArb = fc
     upstream: fc.option(fc.oneof(fc.constantFrom(...PORT_NUMBERS), fc.constantFrom(...PORT_NAMES))),
     hasAnnotations: fc.boolean(),
     native: fc.boolean(),
+    // stdio mode: the server's argv from the container's command, or from the stdio-command annotation.
+    stdio: fc.constantFrom('no', 'command', 'stdio-command'),
+    args: fc.option(fc.array(fc.constantFrom('stdio', '--verbose'), { maxLength: 2 })),
   })
   .map((r) => {
     let n = 0;
@@ -44,20 +48,29 @@ const podArb = fc
     });
     const annotations: Record<string, string> = { 'mcp-warden.dev/inject': 'true', 'mcp-warden.dev/apikey-secret': 'keys' };
     if (r.pick !== null) annotations['mcp-warden.dev/container'] = r.containerNames[r.pick % r.containerNames.length]!;
-    if (r.upstream !== null) annotations['mcp-warden.dev/upstream-port'] = String(r.upstream);
+    const stdio = r.stdio !== 'no';
+    if (r.upstream !== null && !stdio) annotations['mcp-warden.dev/upstream-port'] = String(r.upstream);
+    if (stdio) {
+      annotations['mcp-warden.dev/transport'] = 'stdio';
+      const app = containers.find((c) => c.name === (annotations['mcp-warden.dev/container'] ?? r.containerNames[0]))!;
+      if (r.stdio === 'command') app.command = ['node', 'server.js'];
+      else annotations['mcp-warden.dev/stdio-command'] = '["node", "server.js"]';
+      if (r.args) app.args = r.args;
+    }
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: r.hasAnnotations ? { name: 'p', annotations } : { name: 'p', labels: { 'mcp-warden.dev/inject': 'true' } },
+      metadata: r.hasAnnotations || stdio ? { name: 'p', annotations } : { name: 'p', labels: { 'mcp-warden.dev/inject': 'true' } },
       spec: { containers, ...(r.initNames.length > 0 ? { initContainers: r.initNames.map((name) => ({ name, image: 'example/init:1' })) } : {}) },
     };
-    return { pod: pod as unknown as PodLike, native: r.native };
+    return { pod: pod as unknown as PodLike, native: r.native, stdio: r.stdio };
   });
 
-test('property: patches always apply, results are valid pods, and injection is idempotent', () => {
+test('property: patches always apply, results are valid pods, and injection is idempotent (HTTP and stdio mode)', () => {
   let injected = 0;
+  const stdioInjected = { command: 0, 'stdio-command': 0 };
   fc.assert(
-    fc.property(podArb, ({ pod, native }) => {
+    fc.property(podArb, ({ pod, native, stdio }) => {
       const before = JSON.stringify(pod);
       const r = inject(pod, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: native });
       assert.equal(JSON.stringify(pod), before, 'the input is never modified');
@@ -68,6 +81,10 @@ test('property: patches always apply, results are valid pods, and injection is i
       assert.equal(r.action, 'injected');
       if (r.action !== 'injected') return;
       injected++;
+      if (stdio !== 'no') {
+        stdioInjected[stdio]++;
+        assert.equal(r.status.stdio?.bridge, 'mcp-warden-stdio', 'injected in stdio mode');
+      }
       const applied = structuredClone(pod);
       assert.deepEqual(applyPatch(applied, r.patch as never).filter((x) => x !== null), []);
       assert.deepEqual(applied, JSON.parse(JSON.stringify(r.object)));
@@ -75,9 +92,10 @@ test('property: patches always apply, results are valid pods, and injection is i
       const again = inject(applied, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: native });
       assert.ok(again.action === 'injected' && again.patch.length === 0, 'second pass changes nothing');
     }),
-    { numRuns: 300, seed: 20261123 },
+    { numRuns: 450, seed: 20261123 },
   );
-  assert.ok(injected > 50, `enough injected cases (${injected})`);
+  assert.ok(injected > 100, `enough injected cases (${injected})`);
+  assert.ok(stdioInjected.command > 30 && stdioInjected['stdio-command'] > 30, `enough stdio cases (${JSON.stringify(stdioInjected)})`);
 });
 
 test('property: the by-name list diff applies with rfc6902 for any two pod specs', async () => {
