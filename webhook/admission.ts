@@ -6,6 +6,7 @@ import type { WebhookConfig } from './config.ts';
 import { WEBHOOK_ERR } from './errors.ts';
 import { inject, type InjectOptions, type InjectResult } from './inject/inject.ts';
 import type { PodLike } from './inject/types.ts';
+import { isObj, type Obj } from './json.ts';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -20,8 +21,6 @@ export interface AdmissionOutcome {
   readonly namespace?: string;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function invalid(message: string): AdmissionOutcome {
   return { httpStatus: 400, body: { code: WEBHOOK_ERR.REVIEW_INVALID, message }, result: 'invalid', detail: { message } };

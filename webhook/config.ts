@@ -10,6 +10,7 @@ import { CONFIG_FILE_ENV, SETTINGS, type Setting } from '../sidecar/settings.ts'
 import { didYouMean } from '../sidecar/suggest.ts';
 import { WARDEN_VERSION } from './version.ts';
 import { DEFAULT_REDIS_SECRET_KEY, parseRef, type ObjectKeyRef } from './inject/annotations.ts';
+import { isObj, type Obj } from './json.ts';
 
 export type NativeSidecarMode = 'auto' | 'true' | 'false';
 export type TlsMode = 'self-managed' | 'provided';
@@ -115,8 +116,6 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+|[KMGTPE]i?|[mkMGTPEu]|n)?$/;
 const RESOURCE_NAME = /^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const show = (v: unknown): string => (v === undefined ? 'unset' : JSON.stringify(v));
 
 /** Read a YAML document into a config; `source` names the file in messages. Throws ConfigError. */

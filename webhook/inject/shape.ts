@@ -9,12 +9,11 @@
  */
 import type { Issue } from '../errors.ts';
 import { PROBES } from './types.ts';
+import { isObj } from '../json.ts';
 
 /** A pod with thousands of bad items gets a readable message: the first few problems, then a count. */
 export const MAX_SHAPE_ISSUES = 10;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** Unset, as the API server reads an optional field: missing or null. */
 const absent = (v: unknown): v is null | undefined => v === undefined || v === null;
 /** `a.b` for identifier keys, `a["mcp-warden.dev/x"]` for the rest, so a path reads as it is written. */

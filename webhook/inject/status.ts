@@ -8,6 +8,7 @@ import { renameProbePorts } from './probes.ts';
 import { SIDECAR_NAME } from './render.ts';
 import { BRIDGE_NAME, readStdioStatus, unwrapApp, type StdioStatus } from './stdio.ts';
 import { quote, type Issue } from '../errors.ts';
+import { isObj, isStringList } from '../json.ts';
 import type { PodLike, PodSpec } from './types.ts';
 
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
@@ -45,15 +46,14 @@ export function readStatus(raw: string): InjectionStatus | undefined {
   } catch {
     return undefined;
   }
-  if (v === null || typeof v !== 'object') return undefined;
-  const s = v as Record<string, unknown>;
-  const strings = (x: unknown) => Array.isArray(x) && x.every((i) => typeof i === 'string');
+  if (!isObj(v)) return undefined;
+  const s = v;
   const ok =
     typeof s.container === 'string' &&
     typeof s.native === 'boolean' &&
     Array.isArray(s.renamedPorts) &&
-    s.renamedPorts.every((r) => r && typeof r === 'object' && typeof (r as { from: unknown }).from === 'string' && typeof (r as { to: unknown }).to === 'string') &&
-    strings(s.volumes) &&
+    s.renamedPorts.every((r) => isObj(r) && typeof r.from === 'string' && typeof r.to === 'string') &&
+    isStringList(s.volumes) &&
     typeof s.defaultContainer === 'boolean' &&
     (s.injectedLabel === undefined || typeof s.injectedLabel === 'boolean') &&
     (s.stdio === undefined || readStdioStatus(s.stdio) !== undefined);

@@ -15,6 +15,7 @@
 import { BRIDGE_SETTINGS, DEFAULT_STDIO_DIR } from '../../sidecar/stdio/settings.ts';
 import type { WebhookConfig } from '../config.ts';
 import { quote, type Issue } from '../errors.ts';
+import { isObj, isStringList } from '../json.ts';
 import { ANNOTATIONS } from './annotations.ts';
 import { ADMIN_PORT_NAME, SIDECAR_PORT_NAME, allContainers, freeName, freePort, reservedAdminName, type PortPlan } from './ports.ts';
 import { adminProbe, sidecarSecurityContext } from './render.ts';
@@ -58,8 +59,6 @@ export interface StdioPlan {
   readonly bridgeAdminPort: number;
   readonly bridgePortName: string;
 }
-
-const stringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /**
  * The server's argv as Kubernetes would build it: `command` (or, when the image's ENTRYPOINT is
@@ -207,8 +206,8 @@ export function unwrapApp(app: Container, s: StdioStatus): void {
 
 /** A status record's stdio part, when it is one this module wrote. */
 export function readStdioStatus(v: unknown): StdioStatus | undefined {
-  if (v === null || typeof v !== 'object') return undefined;
-  const s = v as Record<string, unknown>;
-  const ok = typeof s.bridge === 'string' && typeof s.listenPort === 'number' && typeof s.adminPort === 'number' && (s.command === undefined || stringList(s.command)) && (s.args === undefined || stringList(s.args));
+  if (!isObj(v)) return undefined;
+  const s = v;
+  const ok = typeof s.bridge === 'string' && typeof s.listenPort === 'number' && typeof s.adminPort === 'number' && (s.command === undefined || isStringList(s.command)) && (s.args === undefined || isStringList(s.args));
   return ok ? (s as unknown as StdioStatus) : undefined;
 }

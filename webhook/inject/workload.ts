@@ -3,9 +3,8 @@
  * `istioctl kube-inject` does. The injected template is written back in place.
  */
 import type { PodLike } from './types.ts';
+import { isObj, type Obj } from '../json.ts';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Kinds whose pod template is at `spec.template`. */
 export const TEMPLATE_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'ReplicationController'] as const;
