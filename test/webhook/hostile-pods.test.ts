@@ -275,6 +275,13 @@ test('malformed, core: a pod that declares every name the sidecar could take is 
   assert.match(r.error.message, /spec\.containers\[\*\]\.ports: got .*; expected a free port name derived from "mcp-warden"/);
 });
 
+test('malformed, core (stdio mode): a pod that declares every name the sidecar could take is refused, not thrown on', () => {
+  const names = ['mcp-warden', ...Array.from({ length: 98 }, (_, i) => `mcp-warden${i + 2}`)];
+  const r = inject(withStdio((p) => p.spec.containers.push({ name: 'many', image: 'x', ports: names.map((name, i) => ({ name, containerPort: 20000 + i })) })) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+  assert.ok(r.action === 'rejected', r.action);
+  assert.match(r.error.message, /spec\.containers\[\*\]\.ports: got .*; expected a free port name for the sidecar and the stdio bridge/);
+});
+
 /** Every path inject() reads, in a pod that injects cleanly; the property replaces one with anything. */
 const READ_PATHS: ReadonlyArray<readonly (string | number)[]> = [
   [],

@@ -32,7 +32,7 @@ export interface PortPlan {
 }
 
 /** Init containers and containers, in that order. */
-export function allContainers(spec: PodSpec): Container[] {
+function allContainers(spec: PodSpec): Container[] {
   return [...(spec.initContainers ?? []), ...spec.containers];
 }
 
@@ -48,17 +48,56 @@ export function renamedPortName(name: string, taken: ReadonlySet<string>): strin
 }
 
 /** `base`, or `base` with a number when a port of the pod already has that name; undefined when none is free. */
-export function freeName(base: string, taken: ReadonlySet<string>): string | undefined {
+function freeName(base: string, taken: ReadonlySet<string>): string | undefined {
   if (!taken.has(base)) return base;
   for (let i = 2; i < 100; i++) if (!taken.has(`${base.slice(0, 13)}${i}`)) return `${base.slice(0, 13)}${i}`;
   return undefined;
 }
 
 /** The first port from `start` up that no container declares (wrapping to 1024); undefined when none is free. */
-export function freePort(start: number, used: ReadonlySet<number>): number | undefined {
+function freePort(start: number, used: ReadonlySet<number>): number | undefined {
   for (let p = start; p <= 65535; p++) if (!used.has(p)) return p;
   for (let p = 1024; p < start; p++) if (!used.has(p)) return p;
   return undefined;
+}
+
+/** Names and numbers for mcp-warden's ports that no container of the pod declares, each handed out once. */
+export interface PortAllocator {
+  /** `base`, or `base` with a number (see freeName); undefined when every candidate is taken. */
+  name(base: string): string | undefined;
+  /** A name for the app's port once the sidecar takes its old one (see renamedPortName). */
+  renamed(old: string): string | undefined;
+  /** The first free number from `start` (see freePort). */
+  port(start: number): number | undefined;
+  /** The refusal when the pod declares every candidate: `what` ran out. */
+  exhausted(what: string): Issue;
+}
+
+/**
+ * An allocator over `spec` (a spec with no earlier injection), with `reservedPorts` taken too
+ * (the app's undeclared port); `who` names what the ports are for in the refusal. The admin port's
+ * name is always taken: it is the admin port's alone.
+ */
+export function portAllocator(spec: PodSpec, who: string, reservedPorts: readonly number[] = []): PortAllocator {
+  const usedNames = new Set<string>([ADMIN_PORT_NAME]);
+  const usedPorts = new Set<number>(reservedPorts);
+  for (const c of allContainers(spec)) {
+    for (const p of c.ports ?? []) {
+      if (p.name) usedNames.add(p.name);
+      usedPorts.add(p.containerPort);
+    }
+  }
+  const take = <T>(used: Set<T>, v: T | undefined): T | undefined => {
+    if (v !== undefined) used.add(v);
+    return v;
+  };
+  return {
+    name: (base) => take(usedNames, freeName(base, usedNames)),
+    renamed: (old) => take(usedNames, renamedPortName(old, usedNames)),
+    port: (start) => take(usedPorts, freePort(start, usedPorts)),
+    // A pod that declares nearly every name or number leaves none for mcp-warden: refused, named.
+    exhausted: (what) => ({ setting: 'spec.containers[*].ports', value: `${usedPorts.size} ports, ${usedNames.size} names`, expected: `a free ${what} for ${who} (the pod declares them all)` }),
+  };
 }
 
 /** The first port of the pod (a spec with no earlier injection) that uses the admin port's reserved name. */
@@ -93,38 +132,25 @@ export function planPorts(spec: PodSpec, container: Container, hint: number | st
 
   const reserved = reservedAdminName(spec);
   if (reserved) return reserved;
-  const usedNames = new Set<string>();
-  const usedPorts = new Set<number>([upstreamPort]);
-  for (const c of allContainers(spec)) {
-    for (const p of c.ports ?? []) {
-      if (p.name) usedNames.add(p.name);
-      usedPorts.add(p.containerPort);
-    }
-  }
-  // A pod that declares nearly every name or number leaves none for the sidecar: refused, named.
-  const exhausted = (what: string): Issue => ({ setting: 'spec.containers[*].ports', value: `${usedPorts.size} ports, ${usedNames.size} names`, expected: `a free ${what} for the sidecar (the pod declares them all)` });
+  const alloc = portAllocator(spec, 'the sidecar', [upstreamPort]);
   const warnings: string[] = [];
   const oldName = index >= 0 ? ports[index]!.name : undefined;
   let rename: PortPlan['rename'];
   let publicPortName: string | undefined;
   if (oldName) {
-    const to = renamedPortName(oldName, usedNames);
-    if (to === undefined) return exhausted(`port name derived from "${oldName}"`);
+    const to = alloc.renamed(oldName);
+    if (to === undefined) return alloc.exhausted(`port name derived from "${oldName}"`);
     rename = { from: oldName, to };
-    usedNames.add(to);
     publicPortName = oldName;
     warnings.push(`mcp-warden: the sidecar now serves port name "${oldName}"; a Service whose targetPort is the number ${upstreamPort} still reaches container "${container.name}" directly, bypassing authentication: target the name "${oldName}" instead`);
   } else {
-    publicPortName = freeName(SIDECAR_PORT_NAME, usedNames);
-    if (publicPortName === undefined) return exhausted(`port name derived from "${SIDECAR_PORT_NAME}"`);
-    usedNames.add(publicPortName);
+    publicPortName = alloc.name(SIDECAR_PORT_NAME);
+    if (publicPortName === undefined) return alloc.exhausted(`port name derived from "${SIDECAR_PORT_NAME}"`);
     warnings.push(`mcp-warden: port ${upstreamPort} of container "${container.name}" has no name to take over; a Service must target port name "${publicPortName}" to reach the sidecar, and one targeting ${upstreamPort} bypasses authentication`);
   }
   const adminPortName = ADMIN_PORT_NAME;
-  const listenPort = freePort(wanted.listenPort, usedPorts);
-  if (listenPort === undefined) return exhausted('port number');
-  usedPorts.add(listenPort);
-  const adminPort = freePort(wanted.adminPort, usedPorts);
-  if (adminPort === undefined) return exhausted('port number');
+  const listenPort = alloc.port(wanted.listenPort);
+  const adminPort = alloc.port(wanted.adminPort);
+  if (listenPort === undefined || adminPort === undefined) return alloc.exhausted('port number');
   return { upstreamPort, appPortIndex: index, rename, publicPortName, adminPortName, listenPort, adminPort, warnings };
 }

@@ -17,7 +17,7 @@ import type { WebhookConfig } from '../config.ts';
 import { quote, type Issue } from '../errors.ts';
 import { isObj, isStringList } from '../json.ts';
 import { ANNOTATIONS } from './annotations.ts';
-import { ADMIN_PORT_NAME, SIDECAR_PORT_NAME, allContainers, freeName, freePort, reservedAdminName, type PortPlan } from './ports.ts';
+import { ADMIN_PORT_NAME, SIDECAR_PORT_NAME, portAllocator, reservedAdminName, type PortPlan } from './ports.ts';
 import { adminProbe, sidecarSecurityContext } from './render.ts';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, unwrapCommand, wrapCommand } from './stdio-wrapper.ts';
 import type { Container, PodSpec, Volume } from './types.ts';
@@ -106,31 +106,12 @@ export function planStdio(spec: PodSpec, app: Container, fromAnnotation: readonl
   if (reserved) issues.push(reserved);
   if (issues.length > 0 || !Array.isArray(argv)) return issues;
 
-  const usedNames = new Set<string>([ADMIN_PORT_NAME]);
-  const usedPorts = new Set<number>();
-  for (const c of allContainers(spec)) {
-    for (const p of c.ports ?? []) {
-      if (p.name) usedNames.add(p.name);
-      usedPorts.add(p.containerPort);
-    }
-  }
-  // A pod that declares nearly every name or number leaves none for mcp-warden: refused, named.
-  const exhausted = (what: string): Issue[] => [{ setting: 'spec.containers[*].ports', value: `${usedPorts.size} ports, ${usedNames.size} names`, expected: `a free ${what} for the sidecar and the stdio bridge (the pod declares them all)` }];
-  const name = (base: string) => {
-    const n = freeName(base, usedNames);
-    if (n !== undefined) usedNames.add(n);
-    return n;
-  };
-  const port = (start: number) => {
-    const p = freePort(start, usedPorts);
-    if (p !== undefined) usedPorts.add(p);
-    return p;
-  };
-  const publicPortName = name(SIDECAR_PORT_NAME);
-  const bridgePortName = name(BRIDGE_PORT_NAME);
-  if (publicPortName === undefined || bridgePortName === undefined) return exhausted('port name');
-  const [listenPort, adminPort, bridgeListenPort, bridgeAdminPort] = [port(wanted.listenPort), port(wanted.adminPort), port(wanted.stdioListenPort), port(wanted.stdioAdminPort)];
-  if (listenPort === undefined || adminPort === undefined || bridgeListenPort === undefined || bridgeAdminPort === undefined) return exhausted('port number');
+  const alloc = portAllocator(spec, 'the sidecar and the stdio bridge');
+  const publicPortName = alloc.name(SIDECAR_PORT_NAME);
+  const bridgePortName = alloc.name(BRIDGE_PORT_NAME);
+  if (publicPortName === undefined || bridgePortName === undefined) return [alloc.exhausted('port name')];
+  const [listenPort, adminPort, bridgeListenPort, bridgeAdminPort] = [alloc.port(wanted.listenPort), alloc.port(wanted.adminPort), alloc.port(wanted.stdioListenPort), alloc.port(wanted.stdioAdminPort)];
+  if (listenPort === undefined || adminPort === undefined || bridgeListenPort === undefined || bridgeAdminPort === undefined) return [alloc.exhausted('port number')];
   const adminPortName = ADMIN_PORT_NAME;
   const warnings = [`mcp-warden: stdio mode: the sidecar serves MCP on port name "${publicPortName}" (${listenPort}); a Service must target that name, the server itself has no port`];
   return {
