@@ -480,6 +480,28 @@ test('webhook (HTTPS, AdmissionReview v1): an own mcp-warden-sidecar container i
   assert.equal(again.response.patch, undefined);
 });
 
+test('reserved names and paths, core: each refused by its numeric path in the pod as submitted', () => {
+  const cases: Array<[Obj, boolean, string, string]> = [
+    [withPod((p) => p.spec.volumes.push({ name: 'mcp-warden-apikey', emptyDir: {} })), true, 'spec.volumes[1].name', 'another name: "mcp-warden-apikey" is reserved for mcp-warden'],
+    [withStdio((p) => p.spec.volumes.push({ name: 'mcp-warden-stdio', emptyDir: {} })), true, 'spec.volumes[1].name', 'another name: "mcp-warden-stdio" is reserved for mcp-warden'],
+    [withStdio((p) => p.spec.containers[0].volumeMounts.push({ name: 'data', mountPath: '/var/run/mcp-warden/stdio' })), true, 'spec.containers[0].volumeMounts[1].mountPath', "another path: /var/run/mcp-warden/stdio is reserved for mcp-warden's FIFOs"],
+    [withStdio((p) => (p.spec.containers[0].image = 'gcr.io/distroless/nodejs24-debian12')), true, 'spec.containers[0].image', 'an image with /bin/sh'],
+  ];
+  // A regular sidecar and bridge come first: on re-injection the app is the third container of the pod as submitted.
+  const regular = inject(stdioPod() as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: false });
+  assert.equal(regular.action, 'injected');
+  const again = structuredClone((regular as { object: Obj }).object);
+  assert.equal(again.spec.containers[2].name, 'server');
+  again.spec.containers[2].image = 'gcr.io/distroless/nodejs24-debian12';
+  cases.push([again, false, 'spec.containers[2].image', 'an image with /bin/sh']);
+  for (const [pod, nativeSidecar, path, expected] of cases) {
+    const r = inject(pod as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar });
+    assert.ok(r.action === 'rejected', path);
+    assert.deepEqual(r.error.issues.map((i) => i.setting), [path]);
+    assert.ok(r.error.issues[0]!.expected.startsWith(expected), r.error.message);
+  }
+});
+
 test('reserved name, core: an own port named warden-admin (the admin port scrapes select by name) is rejected, naming it', () => {
   const r = inject(withPod((p) => p.spec.initContainers[0].ports = [{ name: 'warden-admin', containerPort: 9000 }]) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
   assert.equal(r.action, 'rejected');

@@ -81,7 +81,8 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   let stdioPlan: StdioPlan | undefined;
   if (options.transport === 'stdio') {
     // stdio mode: the sidecar's upstream is the bridge, not a port of the app.
-    const planned = planStdio(spec, app, options.stdioCommand, config.sidecar);
+    // Issues name the container where the pod as submitted has it (strip() may have moved it).
+    const planned = planStdio(spec, app, `spec.containers[${pod.spec.containers.findIndex((c) => c.name === app.name)}]`, options.stdioCommand, config.sidecar);
     // One problem per key: a stdio-command already reported as malformed is not also "missing".
     if (Array.isArray(planned)) issues.push(...planned.filter((p) => !issues.some((i) => i.setting === p.setting)));
     else [stdioPlan, plan] = [planned, planned.ports];
@@ -97,7 +98,10 @@ export function inject(pod: PodLike, namespace: string, config: WebhookConfig, o
   const checked = !options.configMap && issues.length === 0 ? crossCheck(env, options) : undefined;
   if (checked) issues.push(...checked.issues);
   const volumes = [...renderVolumes({ ...options, redisSecret }), ...(stdioPlan ? [renderStdioVolume()] : [])];
-  for (const v of volumes) if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ setting: `spec.volumes[${v.name}]`, value: 'present', expected: `no volume named "${v.name}" (the name is reserved for mcp-warden)` });
+  for (const v of volumes) {
+    // Named by its index in the pod as submitted: strip() removes only recorded volumes, so it is there.
+    if ((spec.volumes ?? []).some((x) => x.name === v.name)) issues.push({ setting: `spec.volumes[${(pod.spec.volumes ?? []).findIndex((x) => x.name === v.name)}].name`, value: quote(v.name), expected: `another name: "${v.name}" is reserved for mcp-warden` });
+  }
   if (issues.length > 0 || !plan) return reject(issues);
 
   // Take over the app port's name, and keep the app's own probes on the app.

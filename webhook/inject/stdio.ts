@@ -89,16 +89,17 @@ export function shellLessImage(image: string | null | undefined): string | undef
 
 /**
  * Plan stdio mode for `app` in `spec` (a spec with no earlier injection): the server's argv, and
- * ports for the sidecar and the bridge that no container declares. Returns every issue found.
+ * ports for the sidecar and the bridge that no container declares. `appPath` is where the pod as
+ * submitted holds `app` (`spec.containers[2]`), for the issues. Returns every issue found.
  */
-export function planStdio(spec: PodSpec, app: Container, fromAnnotation: readonly string[] | undefined, wanted: WebhookConfig['sidecar']): StdioPlan | Issue[] {
+export function planStdio(spec: PodSpec, app: Container, appPath: string, fromAnnotation: readonly string[] | undefined, wanted: WebhookConfig['sidecar']): StdioPlan | Issue[] {
   const issues: Issue[] = [];
   const argv = stdioArgv(app, fromAnnotation);
   if (!Array.isArray(argv)) issues.push(argv);
   const noShell = shellLessImage(app.image);
-  if (noShell) issues.push({ setting: `spec.containers[${app.name}].image`, value: quote(app.image), expected: `an image with /bin/sh and mkfifo: ${noShell}, and stdio mode wraps the server's command in /bin/sh (build the server on a base with a shell, or serve it over HTTP)` });
-  const mounts = app.volumeMounts ?? [];
-  if (mounts.some((m) => m.mountPath === STDIO_DIR)) issues.push({ setting: `spec.containers[${app.name}].volumeMounts`, value: quote(STDIO_DIR), expected: `no mount at ${STDIO_DIR} (the path is reserved for mcp-warden's FIFOs)` });
+  if (noShell) issues.push({ setting: `${appPath}.image`, value: quote(app.image), expected: `an image with /bin/sh and mkfifo: ${noShell}, and stdio mode wraps the server's command in /bin/sh (build the server on a base with a shell, or serve it over HTTP)` });
+  const mount = (app.volumeMounts ?? []).findIndex((m) => m.mountPath === STDIO_DIR);
+  if (mount >= 0) issues.push({ setting: `${appPath}.volumeMounts[${mount}].mountPath`, value: quote(STDIO_DIR), expected: `another path: ${STDIO_DIR} is reserved for mcp-warden's FIFOs` });
   // The bridge serves MCP without authentication on loopback, which only this pod shares; on the
   // host network that loopback is the node's, open to every process and hostNetwork pod there.
   if (spec.hostNetwork === true) issues.push({ setting: 'spec.hostNetwork', value: 'true', expected: `false or unset with ${ANNOTATIONS.transport} "stdio": the stdio bridge serves MCP without authentication on 127.0.0.1:${wanted.stdioListenPort}, and on the host network that is the node's loopback, reachable by every process and hostNetwork pod on the node (run the pod on the pod network, or serve MCP over HTTP)` });
