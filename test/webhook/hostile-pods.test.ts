@@ -275,6 +275,21 @@ test('malformed, core: a pod that declares every name the sidecar could take is 
   assert.match(r.error.message, /spec\.containers\[\*\]\.ports: got .*; expected a free port name derived from "mcp-warden"/);
 });
 
+test('reserved, core (stdio mode): a wrapped command that no status record explains is refused, naming it, never wrapped twice or guessed back', () => {
+  const first = inject(stdioPod() as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+  assert.equal(first.action, 'injected');
+  // What is left of an injected pod once the record and every other part mcp-warden added are removed by hand.
+  const p = structuredClone((first as { object: Obj }).object);
+  delete p.metadata.annotations['mcp-warden.dev/status'];
+  p.spec.initContainers = p.spec.initContainers.filter((c: Obj) => !c.name.startsWith('mcp-warden'));
+  p.spec.volumes = p.spec.volumes.filter((v: Obj) => !v.name.startsWith('mcp-warden'));
+  p.spec.containers[0].volumeMounts = p.spec.containers[0].volumeMounts.filter((m: Obj) => m.name !== 'mcp-warden-stdio');
+  const r = inject(p as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);
+  assert.equal(r.action, 'rejected');
+  assert.ok(r.action === 'rejected' && r.error.issues.map((i) => i.setting).join() === 'spec.containers[0].command', r.action === 'rejected' ? r.error.message : '');
+  assert.match(r.action === 'rejected' ? r.error.message : '', /mcp-warden's stdio wrapper.*no status record/);
+});
+
 test('malformed, core (stdio mode): a pod that declares every name the sidecar could take is refused, not thrown on', () => {
   const names = ['mcp-warden', ...Array.from({ length: 98 }, (_, i) => `mcp-warden${i + 2}`)];
   const r = inject(withStdio((p) => p.spec.containers.push({ name: 'many', image: 'x', ports: names.map((name, i) => ({ name, containerPort: 20000 + i })) })) as PodLike, 'apps', DEFAULT_WEBHOOK_CONFIG, OPTS);

@@ -35,7 +35,10 @@ export function wrapCommand(argv: readonly string[], fifoDir: string, terminatio
   return ['/bin/sh', '-c', WRAPPER_SCRIPT, WRAPPER_NAME, fifoDir, terminationMessagePath, ...argv];
 }
 
-/** The original argv of a wrapped command, or undefined when `command` is not one this module wrote. */
+/**
+ * The original argv of a wrapped command, or undefined when `command` is not one this module wrote
+ * (inject() refuses a wrapper that no status record explains).
+ */
 export function unwrapCommand(command: readonly unknown[] | undefined): string[] | undefined {
   if (!command || command.length < 6 || command[0] !== '/bin/sh' || command[1] !== '-c' || command[2] !== WRAPPER_SCRIPT || command[3] !== WRAPPER_NAME) return undefined;
   return command.slice(6) as string[];

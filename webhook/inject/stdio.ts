@@ -64,9 +64,14 @@ export interface StdioPlan {
  * The server's argv as Kubernetes would build it: `command` (or, when the image's ENTRYPOINT is
  * used, the annotation standing in for it) followed by `args`. An issue when neither is known.
  */
-export function stdioArgv(app: Container, fromAnnotation: readonly string[] | undefined): string[] | Issue {
-  // A wrapped command without its status record (someone removed the annotation): unwrap, do not wrap twice.
-  const command = unwrapCommand(app.command ?? undefined) ?? app.command ?? undefined;
+export function stdioArgv(app: Container, appPath: string, fromAnnotation: readonly string[] | undefined): string[] | Issue {
+  const command = app.command ?? undefined;
+  // strip() has already put back a command that a status record saved. A wrapper still here has no
+  // record: wrapping it again would save the wrapper as "the original", and taking its argv back
+  // would guess; the person who removed the record knows the command.
+  if (unwrapCommand(command) !== undefined) {
+    return { setting: `${appPath}.command`, value: quote(command), expected: `the MCP server's own command: this is mcp-warden's stdio wrapper, and no status record (${ANNOTATIONS.status}) says what it replaced; put the container's original command back` };
+  }
   const args = app.args ?? undefined;
   const hasCommand = command !== undefined && command.length > 0;
   if (hasCommand && fromAnnotation) return { setting: ANNOTATIONS.stdioCommand, value: quote(JSON.stringify(fromAnnotation)), expected: `unset: container "${app.name}" sets command already (the annotation stands in for the image's ENTRYPOINT only)` };
@@ -94,7 +99,7 @@ export function shellLessImage(image: string | null | undefined): string | undef
  */
 export function planStdio(spec: PodSpec, app: Container, appPath: string, fromAnnotation: readonly string[] | undefined, wanted: WebhookConfig['sidecar']): StdioPlan | Issue[] {
   const issues: Issue[] = [];
-  const argv = stdioArgv(app, fromAnnotation);
+  const argv = stdioArgv(app, appPath, fromAnnotation);
   if (!Array.isArray(argv)) issues.push(argv);
   const noShell = shellLessImage(app.image);
   if (noShell) issues.push({ setting: `${appPath}.image`, value: quote(app.image), expected: `an image with /bin/sh and mkfifo: ${noShell}, and stdio mode wraps the server's command in /bin/sh (build the server on a base with a shell, or serve it over HTTP)` });
@@ -160,7 +165,7 @@ export function renderBridge(config: WebhookConfig, p: StdioPlan, native: boolea
 
 /** Wrap the MCP container's command and mount the volume; returns what undoing it needs. Mutates `app`. */
 export function wrapApp(app: Container, p: StdioPlan): StdioStatus {
-  const command = unwrapCommand(app.command ?? undefined) ?? app.command ?? undefined;
+  const command = app.command ?? undefined;
   const args = app.args ?? undefined;
   const original: StdioStatus = {
     bridge: BRIDGE_NAME,
