@@ -198,3 +198,16 @@ test('property (stdio mode): patches apply, pods are valid, re-injection is idem
   );
   assert.ok(injected > 50, `enough injected cases (${injected})`);
 });
+
+test('stdio mode, reinvocation: a later webhook that changed command or args is undone; the saved command wins (webhook/README.md)', () => {
+  const pod = { metadata: { name: 'p', annotations: { 'mcp-warden.dev/inject': 'true', 'mcp-warden.dev/transport': 'stdio' } }, spec: { containers: [{ name: 's', image: 'i', command: ['node', 'server.js'], args: ['stdio'] }] } } as unknown as PodLike;
+  const first = inject(pod, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: true });
+  assert.equal(first.action, 'injected');
+  if (first.action !== 'injected') return;
+  const changed = structuredClone(first.object);
+  Object.assign(changed.spec.containers[0]!, { command: ['/other-webhook/launcher', 'node', 'server.js'], args: ['--traced'] });
+  const again = inject(changed, 'apps', DEFAULT_WEBHOOK_CONFIG, { nativeSidecar: true });
+  assert.equal(again.action, 'injected');
+  if (again.action !== 'injected') return;
+  assert.deepEqual(again.object.spec.containers[0], first.object.spec.containers[0], 'the container as the first pass left it');
+});
