@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -350,6 +350,11 @@ describe('bridge drain (SIGTERM) while the server is answering initialize', () =
       const b = await startBridge({ argv: [process.execPath, SLOW, delay], untilReady: false, env: { MCP_STDIO_REQUEST_TIMEOUT_MS: '600000', MCP_STDIO_SHUTDOWN_GRACE_MS: '500' } });
       try {
         await until(() => b.bridge.upstream.state === 'initializing', 'the bridge to send initialize');
+        // The bridge can be initializing before the wrapper has opened its stdout FIFO (the bridge
+        // opens its ends without blocking); a drain then would leave the wrapper blocked in open()
+        // with no reader, and the server never started. Wait until the wrapper has exec'd it.
+        const pid = b.server().pid!;
+        await until(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slow-initialize'), 'the wrapper to exec the server');
         const exit = new Promise((r) => b.server().once('exit', (code, signal) => r([code, signal])));
         const drained = b.bridge.drain().then(() => 'drained');
         // A bound against a hang, not a timing check: a drain that waits for the handshake waits
