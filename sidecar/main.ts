@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { listenFailure } from './listen-error.ts';
-import { createLoggers } from './log.ts';
+import { createLoggers, createStdoutDestination } from './log.ts';
 import { createSidecar, type Sidecar } from './server.ts';
 import { describeAuth } from './startup.ts';
 
@@ -24,7 +24,7 @@ function orExit2<T>(fn: () => T): T {
 }
 
 const config: Config = orExit2(() => loadConfig({ env: process.env, readFile: (p) => readFileSync(p, 'utf8') }));
-const { log: logger, audit } = createLoggers({ level: config.logLevel });
+const { log: logger, audit } = createLoggers({ level: config.logLevel, destination: createStdoutDestination() });
 const sidecar: Sidecar = orExit2(() => createSidecar(config, { logger, audit }));
 // A port in use or an address this host lacks is a setting to fix: one line and exit 2, as above.
 const { port, adminPort } = await sidecar.listen().catch((err: unknown) => {
