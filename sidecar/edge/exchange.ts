@@ -36,6 +36,8 @@ export class Exchange {
   /** The status sent (0 until a response starts). */
   status = 0;
   code = 'OK';
+  /** The upstream's response under way, told when the client's response closes. */
+  relay: { closed(): void } | undefined = undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, edge: Edge) {
     this.req = req;
@@ -81,6 +83,7 @@ export class Exchange {
   /** The response is done or the client left: callbacks, bookkeeping and the request's log line. */
   finish(): void {
     const { ctx, edge } = this;
+    this.relay?.closed();
     edge.metrics.inflight.dec();
     edge.inflight.delete(this.res);
     const aborted = !this.res.writableFinished;

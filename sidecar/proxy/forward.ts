@@ -18,13 +18,17 @@
  * undici's default bodyTimeout (30 s between body chunks) would cut an SSE stream that idles for
  * minutes, which MCP servers do between notifications; a client that goes away aborts the upstream
  * request instead.
+ *
+ * The response comes through undici's dispatch API straight to an UpstreamSink (edge/relay.ts):
+ * the request API would wrap every response in a body stream, a promise and an async resource,
+ * which cost more CPU per request than anything else on the path (see the README, "Benchmarks").
  */
-import type { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 // Deep imports keep the bundle small (see undici-lean.d.ts); the API is undici's own.
 import Pool from 'undici/lib/dispatcher/pool.js';
-import apiRequest from 'undici/lib/api/api-request.js';
 import undiciErrors from 'undici/lib/core/errors.js';
+import type { Dispatcher } from 'undici';
 import { ERR, type ErrorCode } from '../errors.ts';
 
 export type Lane = 'ordinary' | 'stream' | 'exempt';
@@ -38,28 +42,39 @@ export interface ForwardRequest {
   readonly path: string;
   readonly headers: Record<string, string | string[]>;
   readonly body: Buffer | Readable | undefined;
-  /** Emits 'abort' when the client has gone (undici accepts an EventEmitter as a signal). */
-  readonly signal: AbortSignal | EventEmitter;
   readonly lane: Lane;
   /** Wait for the response headers; 504 after. */
   readonly headersTimeoutMs: number;
 }
 
-export interface UpstreamResponse {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  /**
-   * The body. It already has an error listener (an unread or discarded body can never crash the
-   * process); a reader adds its own to learn about failures.
-   */
-  readonly body: Readable;
+/**
+ * What receives the upstream's response, called by undici as it arrives (its dispatch API, with no
+ * body stream, promise or async context in between). Exactly one of `end` and `error` ends it,
+ * unless the exchange was aborted through UpstreamControl, after which nothing more is called.
+ */
+export interface UpstreamSink {
+  /** Status and headers (lower-case names); 1xx interim responses are skipped. */
+  head(status: number, headers: Record<string, string | string[]>): void;
+  data(chunk: Buffer): void;
+  end(): void;
+  /** The upstream failed, before the head (see classifyUpstreamError) or after it. */
+  error(err: Error): void;
 }
 
-export type ForwardResult = { readonly ok: true; readonly response: UpstreamResponse } | { readonly ok: false; readonly busy: Lane; readonly limit: number };
+/** The sink's hold on its exchange with the upstream. */
+export interface UpstreamControl {
+  /** Stop reading the upstream's body (backpressure) until resume(). */
+  pause(): void;
+  resume(): void;
+  /** End the exchange now (the client left, a stage refused): the upstream connection is closed, and the sink hears no more. */
+  abort(): void;
+}
+
+export type ForwardResult = { readonly ok: true; readonly control: UpstreamControl } | { readonly ok: false; readonly busy: Lane; readonly limit: number };
 
 export interface Forwarder {
-  /** Rejects with undici's error when the upstream fails before answering (see classifyUpstreamError). */
-  forward(req: ForwardRequest): Promise<ForwardResult>;
+  /** Start a request; the response goes to `sink`. A full lane answers at once, and nothing is sent. */
+  forward(req: ForwardRequest, sink: UpstreamSink): ForwardResult;
   /** Requests in flight in a lane. */
   inUse(lane: Lane): number;
   /** True while the ordinary lane is full: new ordinary requests are refused (readiness says so). */
@@ -73,12 +88,71 @@ export interface ForwarderOptions {
   readonly maxStreams: number;
 }
 
-const noop = (): void => {};
+const aborted = (): Error => new undiciErrors.RequestAbortedError();
 
-/** Throw away a response body without reading it; safe to call twice, never throws or emits unhandled. */
-export function discard(body: Readable): void {
-  body.on('error', noop);
-  body.destroy();
+/**
+ * One request's undici handler and the sink's control over it. Its lane slot is held from dispatch
+ * until the response ends, fails or is aborted, whichever comes first.
+ */
+class Exchange implements Dispatcher.DispatchHandler, UpstreamControl {
+  readonly #sink: UpstreamSink;
+  readonly #release: () => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  #done = false;
+  #abortedHere = false;
+
+  constructor(sink: UpstreamSink, release: () => void) {
+    this.#sink = sink;
+    this.#release = release;
+  }
+
+  #finish(): boolean {
+    if (this.#done) return false;
+    this.#done = true;
+    this.#release();
+    return true;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // Aborted while the request waited for a connection.
+    if (this.#abortedHere) controller.abort(aborted());
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200 || this.#done) return;
+    this.#sink.head(status, headers as Record<string, string | string[]>);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#done) this.#sink.data(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#finish()) this.#sink.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    if (this.#finish() && !this.#abortedHere) this.#sink.error(err);
+  }
+
+  pause(): void {
+    if (!this.#done) this.#controller?.pause();
+  }
+
+  resume(): void {
+    if (!this.#done) this.#controller?.resume();
+  }
+
+  abort(): void {
+    if (this.#abortedHere) return;
+    this.#abortedHere = true;
+    if (this.#done) return;
+    // undici then calls onResponseError, which releases the slot and tells the sink nothing. A
+    // request not yet started is aborted when it starts (onRequestStart).
+    if (this.#controller) this.#controller.abort(aborted());
+    else this.#finish();
+  }
 }
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
@@ -92,36 +166,24 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     pipelining: 1,
   });
   return {
-    async forward(req) {
+    forward(req, sink) {
       const lane = req.lane;
       if (used[lane] >= caps[lane]) return { ok: false, busy: lane, limit: caps[lane] };
       used[lane]++;
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        used[lane]--;
-      };
-      let res;
-      try {
-        res = await apiRequest.call(pool, {
-          method: req.method as 'GET',
+      const exchange = new Exchange(sink, () => used[lane]--);
+      // Redirects and retries are the client's business; the proxy is transparent. An invalid
+      // request (a header undici refuses) comes back through onResponseError, like any failure.
+      pool.dispatch(
+        {
+          method: req.method as Dispatcher.HttpMethod,
           path: req.path,
           headers: req.headers,
           body: req.body ?? null,
-          signal: req.signal,
           headersTimeout: req.headersTimeoutMs,
-          // Redirects and retries are the client's business; the proxy is transparent.
-        });
-      } catch (err) {
-        release();
-        throw err;
-      }
-      const body = res.body;
-      body.on('error', noop);
-      // 'close' follows the end, an error and a destroy alike: the connection is free again.
-      body.once('close', release);
-      return { ok: true, response: { status: res.statusCode, headers: res.headers, body } };
+        },
+        exchange,
+      );
+      return { ok: true, control: exchange };
     },
     inUse: (lane) => used[lane],
     saturated: () => used.ordinary >= caps.ordinary,
