@@ -41,6 +41,12 @@ export interface Redactor {
   stream(json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): TextPipe;
   /** False when no rule can match the latin1 text (a cheap prefilter). */
   mayMatch(text: string): boolean;
+  /**
+   * False when no rule can match the latin1 body as `stream(json)` reads it: exact, so a false
+   * lets the body pass unscanned. Every match holds an anchor; in JSON mode the scanner reads
+   * strings decoded (json-view.ts), so an escape that could spell an anchor character counts too.
+   */
+  mayMatchBody(text: string, json: boolean): boolean;
 }
 
 export interface RedactorOptions {
@@ -115,6 +121,14 @@ export function createRedactor(opts: RedactorOptions): Redactor {
   const decideAt = Math.max(...rules.map((r) => r.maxLength + r.anchorOffset)) + CONTEXT + index.longestAnchor;
   const anyAnchor = new RegExp(index.re.source);
   const fullScan = rules.some((r) => r.anchors.length === 0);
+  // The escapes JsonView decodes to a character some anchor holds: \uXXXX (any ASCII), and of \/
+  // \b \f \n \r \t those whose character is in an anchor.
+  const anchorChars = new Set(rules.flatMap((r) => [...r.anchors.join('')]));
+  const simple = Object.entries({ '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' })
+    .filter(([, ch]) => anchorChars.has(ch))
+    .map(([e]) => (e === '/' ? '\\/' : e))
+    .join('');
+  const decodingEscape = new RegExp(`\\\\[u${simple}]`);
 
   const stream = (json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): TextPipe => {
     const scanner = new StreamScanner(rules, index, json, (rule) => {
@@ -147,6 +161,7 @@ export function createRedactor(opts: RedactorOptions): Redactor {
     stream,
     // A JSON escape (`\u0041KIA`, `hooks.slack.com\/`) can hide an anchor from the literal search.
     mayMatch: (text: string) => fullScan || anyAnchor.test(text) || HIDING_ESCAPE.test(text),
+    mayMatchBody: (text: string, json: boolean) => fullScan || anyAnchor.test(text) || (json && decodingEscape.test(text)),
     redact(text: string, o?: { json?: boolean } & JsonOptions): RedactResult {
       const json = o?.json ?? /^\s*[[{]/.test(text);
       const r = redactLatin1(toLatin1(text), json, undefined, o);

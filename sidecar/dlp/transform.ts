@@ -105,9 +105,13 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
       stream: () => new DlpStream(pipe(), coding, maxDecoded),
       whole: (body) => {
         const decoded = coding && body.length > 0 ? decodeWhole(coding, body, maxDecoded) : body;
+        const text = decoded.toString('latin1');
+        // No rule can match (Redactor.mayMatchBody is exact): the scanner would pass the bytes as
+        // they are, so they pass without one. This is the common case of a small JSON answer.
+        if (kind !== 'sse' && !redactor.mayMatchBody(text, kind === 'json')) return decoded;
         const sink = new StringSink();
         const p = pipe();
-        p.push(decoded.toString('latin1'), sink);
+        p.push(text, sink);
         p.end(sink);
         return sink.replaced ? Buffer.from(sink.out, 'latin1') : decoded;
       },

@@ -117,3 +117,38 @@ test('request bodies: JSON-RPC arguments redacted, JSON stays valid; clean bodie
   const clean = Buffer.from('{"jsonrpc":"2.0","id":2,"method":"ping"}');
   assert.equal(redactRequestBody(redactor, clean).body, clean);
 });
+
+test('whole(): a body no rule can match passes without a scanner; every escaped spelling of an anchor is still scanned', async () => {
+  // A redactor that counts the scanners it hands out.
+  let scanners = 0;
+  const counting: typeof redactor = { ...redactor, stream: (...args) => (scanners++, redactor.stream(...args)) };
+  const t = createDlpTransform({ redactor: counting, mode: 'redact', direction: 'response' });
+  const rewrite = (body: string, type = 'application/json'): Buffer => {
+    const r = t({ status: 200, headers: { 'content-type': type } }, undefined as never) as { whole(b: Buffer): Buffer };
+    return r.whole(Buffer.from(body));
+  };
+  const clean = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'nothing secret here\n\tat all' }] } }));
+  const out = (t({ status: 200, headers: { 'content-type': 'application/json' } }, undefined as never) as { whole(b: Buffer): Buffer }).whole(clean);
+  assert.equal(out, clean, 'the same Buffer');
+  assert.equal(scanners, 0, 'no scanner for a body no rule can match');
+
+  // Each anchor character written as a JSON \u escape (and '/' as \/), inside a secret that the
+  // streamed form redacts: whole() must redact it too (runTransform compares the two).
+  const aws = 'AKIAIOSFODNN7EXAMPLE';
+  const slack = 'hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
+  for (const secret of [aws, slack, `ghp_${'a1B2'.repeat(9)}`, 'Bearer abcdefghijklmnopqrstuvwxyz0123456789']) {
+    for (let i = 0; i < Math.min(secret.length, 12); i++) {
+      const c = secret[i]!;
+      const spelled = c === '/' ? '\\/' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+      const body = `{"result":"x ${secret.slice(0, i)}${spelled}${secret.slice(i + 1)} y"}`;
+      const r = await runTransform(t, { 'content-type': 'application/json' }, [Buffer.from(body)]);
+      const text = Buffer.concat(r.out).toString();
+      assert.match(text, /\[REDACTED:/, `escaped at ${i}: ${body}`);
+      assert.equal(rewrite(body).toString(), text);
+    }
+  }
+  // As bytes (not JSON) an escape is just text, and a plain anchor is always scanned.
+  scanners = 0;
+  rewrite(`plain ${aws}`, 'text/plain');
+  assert.equal(scanners, 1);
+});
