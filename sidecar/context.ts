@@ -159,15 +159,19 @@ export type Stage = (ctx: RequestContext) => Reply | undefined | Promise<Reply |
 
 /** A fresh context for one request, before any stage has run. */
 export function createRequestContext(init: Pick<RequestContext, 'startedAt' | 'method' | 'headers' | 'clientIp'> & Partial<Pick<RequestContext, 'path' | 'search' | 'identity' | 'body' | 'rpc'>>): RequestContext {
+  // Every field spelled out in one order (no spread): one object shape for every request.
   return {
-    path: '',
-    search: '',
-    identity: undefined,
-    body: undefined,
-    rpc: undefined,
+    startedAt: init.startedAt,
+    method: init.method,
+    headers: init.headers,
+    clientIp: init.clientIp,
+    path: init.path ?? '',
+    search: init.search ?? '',
+    identity: init.identity,
+    body: init.body,
+    rpc: init.rpc,
     message: undefined,
     exempt: false,
-    ...init,
     dropHeaders: new Set(),
     addHeaders: {},
     responseHeaders: {},

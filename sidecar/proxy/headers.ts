@@ -21,10 +21,10 @@ const ANSWERED_HERE = new Set(['expect']);
 /** Identity headers the sidecar may add; always removed from the incoming request first. */
 export const IDENTITY_HEADERS = ['x-mcp-auth-subject', 'x-mcp-auth-groups'] as const;
 
-/** Fields named in the Connection header (lower case). */
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+/** Fields named in the Connection header (lower case); undefined when there is none. */
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
   const out = new Set<string>();
-  if (value === undefined) return out;
   for (const v of Array.isArray(value) ? value : [value]) {
     for (const t of v.split(',')) {
       const n = t.trim().toLowerCase();
@@ -33,6 +33,9 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
   }
   return out;
 }
+
+/** Incoming request fields never forwarded as they came: one lookup per field on the hot path. */
+const NOT_FORWARDED: ReadonlySet<string> = new Set([...HOP_BY_HOP, ...ANSWERED_HERE, ...IDENTITY_HEADERS, 'host', 'forwarded']);
 
 export interface UpstreamHeaderOptions {
   /** Extra names to drop (the API key header, Authorization when consumed). */
@@ -58,11 +61,10 @@ export interface UpstreamHeaderOptions {
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamHeaderOptions): Record<string, string | string[]> {
   const named = connectionTokens(incoming.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined) continue;
-    if (HOP_BY_HOP.has(name) || named.has(name) || o.drop.has(name) || ANSWERED_HERE.has(name) || name.includes('_')) continue;
-    if (name === 'host' || name.startsWith('x-forwarded-') || name === 'forwarded') continue;
-    if ((IDENTITY_HEADERS as readonly string[]).includes(name)) continue;
+  // for...in, not Object.entries: no [name, value] array per field on every request.
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || NOT_FORWARDED.has(name) || o.drop.has(name) || named?.has(name) || name.includes('_') || name.startsWith('x-forwarded-')) continue;
     out[name] = value;
   }
   out.host = o.upstreamHost;
@@ -72,19 +74,21 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: Upstrea
   // Always identity: the upstream is on loopback in the same pod, where compression only costs CPU,
   // and DLP and the tools/list filter must read plain bytes (they refuse unknown encodings).
   out['accept-encoding'] = 'identity';
-  for (const [k, v] of Object.entries(o.add)) out[k] = v;
+  for (const k in o.add) out[k] = o.add[k]!;
   return out;
 }
 
-/** Headers for the client's response: the upstream's, less hop-by-hop fields. */
-export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+/** Headers for the client's response: the upstream's, less hop-by-hop fields, then `extra` (which wins). */
+export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>, extra: Readonly<Record<string, string>> = {}): OutgoingHttpHeaders {
   const named = connectionTokens(upstream.connection);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined) continue;
     const n = name.toLowerCase();
-    if (HOP_BY_HOP.has(n) || named.has(n)) continue;
+    if (HOP_BY_HOP.has(n) || named?.has(n)) continue;
     out[n] = value;
   }
+  for (const k in extra) out[k] = extra[k];
   return out;
 }
