@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Config } from './config.ts';
-import type { Reply, RequestContext, Stage } from './context.ts';
+import { andThen, type Reply, type RequestContext, type Stage } from './context.ts';
 import { ERR } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -43,10 +43,10 @@ export interface PipelineDeps {
 }
 
 export interface Pipeline {
-  /** Stages before the body is read. A Reply ends the request. */
-  run(ctx: RequestContext): Promise<Reply | undefined>;
+  /** Stages before the body is read. A Reply ends the request. Synchronous when every stage is. */
+  run(ctx: RequestContext): Reply | undefined | Promise<Reply | undefined>;
   /** Stages that need the body. */
-  runAfterBody(ctx: RequestContext): Promise<Reply | undefined>;
+  runAfterBody(ctx: RequestContext): Reply | undefined | Promise<Reply | undefined>;
   /** The client's IP: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
   clientIp(req: IncomingMessage): string;
   /** X-Forwarded-For for the upstream: a trusted proxy's chain plus its address, else the peer. */
@@ -58,9 +58,11 @@ export interface Pipeline {
 
 const ORIGIN_FORBIDDEN: Reply = Object.freeze({ status: 403, code: ERR.ORIGIN_FORBIDDEN, body: Object.freeze({ error: 'Forbidden', message: 'Origin not allowed' }) });
 
-async function runStages(stages: readonly Stage[], ctx: RequestContext): Promise<Reply | undefined> {
-  for (const stage of stages) {
-    const r = await stage(ctx);
+/** The stages in order, until one replies; synchronous up to the first stage that returns a promise. */
+function runStages(stages: readonly Stage[], ctx: RequestContext, from = 0): Reply | undefined | Promise<Reply | undefined> {
+  for (let i = from; i < stages.length; i++) {
+    const r = stages[i]!(ctx);
+    if (r instanceof Promise) return andThen(r, (v) => (v !== undefined ? v : runStages(stages, ctx, i + 1)));
     if (r !== undefined) return r;
   }
   return undefined;
@@ -128,7 +130,7 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
   const afterExempt: Stage[] = present([dlp.response]);
 
   return {
-    async run(ctx) {
+    run(ctx) {
       // RFC 9728 protected-resource metadata: public, so clients can discover how to authenticate.
       if (jwt && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
         const meta = metadataReply(config, ctx.path);
@@ -141,7 +143,7 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
       }
       return runStages(before, ctx);
     },
-    async runAfterBody(ctx) {
+    runAfterBody(ctx) {
       return runStages(ctx.exempt ? afterExempt : after, ctx);
     },
     clientIp: (req) => clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusted),

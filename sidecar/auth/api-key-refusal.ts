@@ -16,7 +16,7 @@
  *   before, so an upstream's own documents stay reachable to its callers.
  */
 import type { Config } from '../config.ts';
-import type { Reply, Stage } from '../context.ts';
+import { andThen, type Reply, type Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
 import { REALM } from './challenge.ts';
 
@@ -49,11 +49,11 @@ export function withApiKeyRefusals(config: Config, stage: Stage): Stage {
     headers: Object.freeze({ 'cache-control': 'no-store' }),
     body: Object.freeze({ error: 'Not Found', message: `This server does not use OAuth; send the API key in the ${config.apiKeyHeader} header` }),
   });
-  return async (ctx) => {
-    const reply = await stage(ctx);
-    if (reply === undefined || reply.status !== 401) return reply;
-    if (noOAuth && isOAuthPath(ctx.path)) return notFound;
-    const bearer = reply.headers?.['www-authenticate'];
-    return { ...reply, headers: { ...reply.headers, 'www-authenticate': bearer ? `${bearer}, ${challenge}` : challenge } };
-  };
+  return (ctx) =>
+    andThen(stage(ctx), (reply): Reply | undefined => {
+      if (reply === undefined || reply.status !== 401) return reply;
+      if (noOAuth && isOAuthPath(ctx.path)) return notFound;
+      const bearer = reply.headers?.['www-authenticate'];
+      return { ...reply, headers: { ...reply.headers, 'www-authenticate': bearer ? `${bearer}, ${challenge}` : challenge } };
+    });
 }

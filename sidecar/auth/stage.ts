@@ -7,7 +7,7 @@
  * passthrough). Refusals are Replies with stable codes; the edge logs and counts them.
  */
 import type { Config } from '../config.ts';
-import type { Identity, Reply, RequestContext, Stage } from '../context.ts';
+import { andThen, type Identity, type Reply, type RequestContext, type Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
 import type { KeyStore } from './api-key.ts';
 
@@ -63,11 +63,11 @@ function forwardIdentity(ctx: RequestContext, identity: Identity): void {
 export function createAuthStage(config: Config, deps: AuthStageDeps): Stage {
   const stage = authenticate(config, deps);
   if (!config.forwardIdentity) return stage;
-  return async (ctx) => {
-    const refused = await stage(ctx);
-    if (refused === undefined && ctx.identity !== undefined) forwardIdentity(ctx, ctx.identity);
-    return refused;
-  };
+  return (ctx) =>
+    andThen(stage(ctx), (refused) => {
+      if (refused === undefined && ctx.identity !== undefined) forwardIdentity(ctx, ctx.identity);
+      return refused;
+    });
 }
 
 function authenticate(config: Config, deps: AuthStageDeps): Stage {
@@ -83,7 +83,8 @@ function authenticate(config: Config, deps: AuthStageDeps): Stage {
     return id === undefined ? { presented: true } : { presented: true, identity: { kind: 'apikey', id, groups: [], scopes: [] } };
   };
 
-  return async (ctx) => {
+  // Synchronous except where a bearer token must be verified (auth/jwt.ts may fetch keys).
+  return (ctx) => {
     if (mode === 'none') {
       ctx.identity = ANONYMOUS;
       return undefined;
@@ -109,9 +110,10 @@ function authenticate(config: Config, deps: AuthStageDeps): Stage {
     }
     const auth = ctx.headers.authorization;
     if (auth === undefined && deps.challenge) return deps.challenge;
-    const result = await deps.bearer!.authenticate(auth);
-    if (!result.ok) return result.reply;
-    ctx.identity = result.identity;
-    return undefined;
+    return deps.bearer!.authenticate(auth).then((result) => {
+      if (!result.ok) return result.reply;
+      ctx.identity = result.identity;
+      return undefined;
+    });
   };
 }

@@ -11,10 +11,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authorizationFromRawHeaders } from '../auth/jwt-bearer.ts';
-import { createRequestContext, type Reply } from '../context.ts';
+import { andThen, createRequestContext, type Reply } from '../context.ts';
 import { ERR } from '../errors.ts';
 import { parseTarget } from '../paths.ts';
-import { readRequestBody } from '../proxy/body.ts';
+import { readRequestBody, type BodyResult } from '../proxy/body.ts';
 import { upstreamRequestHeaders } from '../proxy/headers.ts';
 import { laneOf } from '../proxy/lanes.ts';
 import { hasBody } from '../proxy/media-type.ts';
@@ -35,11 +35,20 @@ const bad = (message: string): Reply => ({ status: 400, code: ERR.BAD_REQUEST, b
 /** Whether a forwarded request holds a tools/call (its response may wait for the tool to finish). */
 const hasToolCall = (rpc: readonly { method: string }[] | undefined): boolean => rpc !== undefined && rpc.some((c) => c.method === 'tools/call');
 
+const NO_BODY: BodyResult = Object.freeze({});
+
+function failed(ex: Exchange, err: unknown): void {
+  ex.edge.log.error({ err }, 'request handling failed');
+  ex.fail(err, 'request handling failed');
+}
+
 export function createHandler(edge: Edge): (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void {
   const { pipeline, metrics, config } = edge;
 
-  async function run(ex: Exchange, expectContinue: boolean): Promise<void> {
-    const { req, res, ctx } = ex;
+  // Each step runs at once when the one before was synchronous (as it is for API keys, in-memory
+  // limits and a request without a body), and after its promise otherwise.
+  function run(ex: Exchange, expectContinue: boolean): void | Promise<void> {
+    const { req, ctx } = ex;
     const target = parseTarget(req.url ?? '');
     if (!target.ok) return ex.answer({ status: 400, code: ERR.PATH_INVALID, body: { error: 'Bad Request', message: `Invalid request path: ${target.reason}` }, close: true });
     // Node keeps only the first of two Authorization headers; two credentials is an attack shape.
@@ -48,21 +57,28 @@ export function createHandler(edge: Edge): (req: IncomingMessage, res: ServerRes
     if (!BODY_METHODS.has(ctx.method) && hasBody(req.headers)) return ex.answer(bad(`A ${ctx.method} request must not carry a body`));
     (ctx as { path: string }).path = target.path;
     (ctx as { search: string }).search = target.search;
+    return andThen(pipeline.run(ctx), (refused) => authorized(ex, expectContinue, refused));
+  }
 
-    const refused = await pipeline.run(ctx);
+  function authorized(ex: Exchange, expectContinue: boolean, refused: Reply | undefined): void | Promise<void> {
+    const { req, res, ctx } = ex;
     if (refused) return ex.answer(refused);
     // RFC 9110 10.1.1: the client waits for this before sending the body; only now is it wanted.
     if (expectContinue && !res.destroyed) res.writeContinue();
+    if (!hasBody(req.headers)) return bodyRead(ex, NO_BODY);
+    return readRequestBody(req, ctx, config.maxBodyBytes).then((body) => bodyRead(ex, body));
+  }
 
-    const body = await readRequestBody(req, ctx, config.maxBodyBytes);
+  function bodyRead(ex: Exchange, body: BodyResult): void | Promise<void> {
     if (body.gone) return;
     if (body.reply) return ex.answer(body.reply);
-    const afterBody = await pipeline.runAfterBody(ctx);
-    if (afterBody) {
-      body.stream?.destroy();
-      return ex.answer(afterBody);
-    }
-    forward(ex, body.stream);
+    return andThen(pipeline.runAfterBody(ex.ctx), (refused) => {
+      if (refused) {
+        body.stream?.destroy();
+        return ex.answer(refused);
+      }
+      forward(ex, body.stream);
+    });
   }
 
   function forward(ex: Exchange, stream: Readable | undefined): void {
@@ -120,9 +136,11 @@ export function createHandler(edge: Edge): (req: IncomingMessage, res: ServerRes
     // Every stream has an error path: a request whose body is never read can still be reset.
     req.on('error', () => {});
     res.on('error', () => {});
-    run(ex, expectContinue).catch((err: unknown) => {
-      edge.log.error({ err }, 'request handling failed');
-      ex.fail(err, 'request handling failed');
-    });
+    try {
+      const pending = run(ex, expectContinue);
+      if (pending) pending.catch((err: unknown) => failed(ex, err));
+    } catch (err) {
+      failed(ex, err);
+    }
   };
 }
