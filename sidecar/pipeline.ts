@@ -99,6 +99,18 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     return ip !== undefined && trusted.contains(ip);
   };
 
+  // The peer's address in canonical form, once per connection (a keep-alive connection carries
+  // many requests, and the address cannot change under it).
+  const peers = new WeakMap<object, string>();
+  const peerOf = (req: IncomingMessage): string => {
+    let peer = peers.get(req.socket);
+    if (peer === undefined) {
+      peer = clientIp(req.socket.remoteAddress ?? '', undefined, trusted);
+      peers.set(req.socket, peer);
+    }
+    return peer;
+  };
+
   const present = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
   const before: Stage[] = present([
     // CORS first: preflights are answered here, and every refusal after it carries the headers.
@@ -146,11 +158,11 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
     runAfterBody(ctx) {
       return runStages(ctx.exempt ? afterExempt : after, ctx);
     },
-    clientIp: (req) => clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusted),
+    clientIp: (req) => (trusted.size === 0 ? peerOf(req) : clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], trusted)),
     forwardedFor: (req) => {
       // As nginx's $proxy_add_x_forwarded_for: append the hop we saw (the peer), never a derived
       // address, and keep a chain only from a peer we trust.
-      const peer = clientIp(req.socket.remoteAddress ?? '', undefined, trusted);
+      const peer = peerOf(req);
       const prior = req.headers['x-forwarded-for'];
       if (prior === undefined || !peerTrusted(req)) return peer;
       return `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}`;

@@ -10,6 +10,8 @@ import type { IncomingHttpHeaders } from 'node:http';
  */
 export function mediaType(header: string | readonly string[] | undefined): { essence: string; charset: string | undefined } {
   const value = Array.isArray(header) ? header[0] : (header as string | undefined);
+  // Most values have no parameter: no split, no regex.
+  if (value !== undefined && !value.includes(';')) return { essence: value.trim().toLowerCase(), charset: undefined };
   const parts = (value ?? '').split(';');
   const essence = (parts[0] ?? '').trim().toLowerCase();
   let charset: string | undefined;
