@@ -46,6 +46,9 @@ export interface DlpTransformOptions {
 }
 
 type Coding = 'gzip' | 'deflate' | 'br';
+const NO_CODINGS: readonly string[] = [];
+/** Headers that describe the upstream's bytes, which redaction may change. */
+const REWRITTEN_AWAY = ['content-length', 'etag', 'content-md5'] as const;
 const CODINGS: Readonly<Record<string, Coding>> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
 
 function header(head: UpstreamResponseHead, name: string): string | undefined {
@@ -66,7 +69,8 @@ export function redactResponseHeaders(headers: Record<string, string | string[]>
     matches.push(rule);
     onMatch(rule);
   };
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (UNSCANNED_RESPONSE_HEADERS.has(name)) continue;
     if (typeof value === 'string') {
       if (redactor.mayMatch(value)) headers[name] = redactor.redactLatin1(value, false, hit).text;
@@ -83,7 +87,8 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
   const maxDecoded = opts.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
   const maxEvent = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   return (head: UpstreamResponseHead, ctx: RequestContext | undefined): BodyRewriter | Reply => {
-    const codings = (header(head, 'content-encoding') ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+    const encoding = header(head, 'content-encoding');
+    const codings = encoding === undefined ? NO_CODINGS : encoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
     const coding = codings.length === 1 ? CODINGS[codings[0]!] : undefined;
     if (codings.length > 1 || (codings.length === 1 && !coding)) {
       return { status: 502, code: ERR.DLP_BLOCKED, body: { error: 'Bad Gateway', message: `The upstream response uses Content-Encoding "${codings.join(', ')}", which the DLP stage cannot scan` } };
@@ -92,7 +97,7 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
     if (inHeaders.length > 0 && mode === 'block') {
       return { status: 502, code: ERR.DLP_BLOCKED, body: { error: 'Bad Gateway', message: `Response blocked by DLP rule(s) in its headers: ${[...new Set(inHeaders)].join(', ')}` } };
     }
-    for (const h of ['content-length', 'etag', 'content-md5']) delete head.headers[h];
+    for (const h of REWRITTEN_AWAY) delete head.headers[h];
     if (coding) delete head.headers['content-encoding'];
     const kind = bodyKind(header(head, 'content-type'));
     const json = { jsonRpc: carriesJsonRpc(ctx, kind) };

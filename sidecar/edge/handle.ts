@@ -36,6 +36,7 @@ const bad = (message: string): Reply => ({ status: 400, code: ERR.BAD_REQUEST, b
 const hasToolCall = (rpc: readonly { method: string }[] | undefined): boolean => rpc !== undefined && rpc.some((c) => c.method === 'tools/call');
 
 const NO_BODY: BodyResult = Object.freeze({});
+const noop = (): void => {};
 
 function failed(ex: Exchange, err: unknown): void {
   ex.edge.log.error({ err }, 'request handling failed');
@@ -132,10 +133,11 @@ export function createHandler(edge: Edge): (req: IncomingMessage, res: ServerRes
     const ex = new Exchange(req, res, ctx, edge);
     metrics.inflight.inc();
     edge.inflight.add(res);
-    res.once('close', () => ex.finish());
+    // 'close' comes once per response: `on`, not `once`, spares a wrapper per request.
+    res.on('close', () => ex.finish());
     // Every stream has an error path: a request whose body is never read can still be reset.
-    req.on('error', () => {});
-    res.on('error', () => {});
+    req.on('error', noop);
+    res.on('error', noop);
     try {
       const pending = run(ex, expectContinue);
       if (pending) pending.catch((err: unknown) => failed(ex, err));
