@@ -19,7 +19,13 @@ export interface Loggers {
   readonly log: Logger;
   /** One line per JSON-RPC request: `"name":"audit"` (ship or filter them by that name). */
   readonly audit: Logger;
+  /** The per-request line of `log` (see createRequestLogger). */
+  readonly request: RequestLogger;
 }
+
+/** What pino redacts, wherever a line has it. */
+export const REDACT_PATHS: readonly string[] = ['headers.authorization', 'headers["x-api-key"]', 'token', 'key', '*.token', '*.key'];
+const OPERATIONAL_NAME = 'mcp-warden';
 
 /**
  * `,"time":"<ISO 8601>"` as pino.stdTimeFunctions.isoTime writes it, with the date and time up to
@@ -29,7 +35,7 @@ export function isoTime(now = Date.now()): string {
   const second = Math.floor(now / 1000);
   if (second !== isoSecond) {
     isoSecond = second;
-    isoPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
+    isoPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, -4)}`;
   }
   const ms = now - second * 1000;
   return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
@@ -45,11 +51,57 @@ export function createLoggers(opts: { level: string; destination: DestinationStr
       base: undefined,
       timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: ['headers.authorization', 'headers["x-api-key"]', 'token', 'key', '*.token', '*.key'], censor: '[redacted]' },
+      redact: { paths: [...REDACT_PATHS], censor: CENSOR },
     },
     opts.destination,
   );
-  return { log: root.child({ name: 'mcp-warden' }), audit: root.child({ name: 'audit' }) };
+  const log = root.child({ name: OPERATIONAL_NAME });
+  return { log, audit: root.child({ name: 'audit' }), request: createRequestLogger(log, opts.destination) };
+}
+
+const CENSOR = '[redacted]';
+/** The redact paths that name a top-level field; the others only reach into objects. */
+const REDACTED_FIELDS: ReadonlySet<string> = new Set(REDACT_PATHS.filter((p) => !/[.[]/.test(p)));
+
+/** Writes the line for one request: `fields` in order, undefined ones left out, `msg` "request". */
+export type RequestLogger = (fields: Record<string, unknown>) => void;
+
+/**
+ * The per-request line, byte for byte as `log.info(fields, 'request')` writes it, without pino's
+ * generic path. In the sidecar's profile that line cost about 20 us a request, more than DLP, auth
+ * and the header rewriting together; built here from its few primitive fields it costs a fraction.
+ * The redaction stays: a top-level field pino would redact is censored the same way, and a line
+ * with any object value (where the nested redact paths apply) goes through pino itself.
+ */
+export function createRequestLogger(log: Logger, destination: DestinationStream): RequestLogger {
+  const name = `,"name":${JSON.stringify(OPERATIONAL_NAME)}`;
+  return (fields) => {
+    if (!log.isLevelEnabled('info')) return;
+    let props = '';
+    for (const key in fields) {
+      const v = fields[key];
+      let json: string;
+      switch (typeof v) {
+        case 'undefined':
+        case 'function':
+          continue;
+        case 'string':
+          json = JSON.stringify(v);
+          break;
+        case 'number':
+          json = Number.isFinite(v) ? String(v) : 'null';
+          break;
+        case 'boolean':
+          json = v ? 'true' : 'false';
+          break;
+        default:
+          if (v !== null) return void log.info(fields, 'request');
+          json = 'null';
+      }
+      props += `,${JSON.stringify(key)}:${REDACTED_FIELDS.has(key) ? `"${CENSOR}"` : json}`;
+    }
+    destination.write(`{"level":"info"${isoTime()}${name}${props},"msg":"request"}\n`);
+  };
 }
 
 /** Bytes of log lines gathered before a write. */
@@ -59,7 +111,9 @@ export const LOG_FLUSH_MS = 100;
 
 /** Stdout in batches of LOG_BATCH_BYTES, at most LOG_FLUSH_MS late. */
 export function createStdoutDestination(fd = 1): DestinationStream {
-  const dest = pino.destination({ fd, sync: false, minLength: LOG_BATCH_BYTES });
+  // Buffer mode: in text mode sonic-boom measures the UTF-8 length of the whole batch held so far
+  // on every write, which made each line cost more (about 9 us at 8 KiB) than building it.
+  const dest = pino.destination({ fd, sync: false, minLength: LOG_BATCH_BYTES, contentMode: 'buffer' });
   // sonic-boom's own periodicFlush writes an empty buffer every period even when idle; this timer
   // flushes only after lines came. A flush while a write is in flight is a no-op there, so the
   // tick after a flush flushes once more: every line is out within two ticks (unless stdout's
@@ -75,7 +129,8 @@ export function createStdoutDestination(fd = 1): DestinationStream {
   return {
     write(line: string) {
       dirty = true;
-      dest.write(line);
+      // sonic-boom's types know only strings; in buffer mode it takes Buffers.
+      dest.write(Buffer.from(line) as unknown as string);
     },
     // pino's logger.flush() reaches the real destination.
     flush: (cb?: (err?: Error) => void) => dest.flush(cb),

@@ -24,8 +24,8 @@ function orExit2<T>(fn: () => T): T {
 }
 
 const config: Config = orExit2(() => loadConfig({ env: process.env, readFile: (p) => readFileSync(p, 'utf8') }));
-const { log: logger, audit } = createLoggers({ level: config.logLevel, destination: createStdoutDestination() });
-const sidecar: Sidecar = orExit2(() => createSidecar(config, { logger, audit }));
+const { log: logger, audit, request: requestLog } = createLoggers({ level: config.logLevel, destination: createStdoutDestination() });
+const sidecar: Sidecar = orExit2(() => createSidecar(config, { logger, audit, requestLog }));
 // A port in use or an address this host lacks is a setting to fix: one line and exit 2, as above.
 const { port, adminPort } = await sidecar.listen().catch((err: unknown) => {
   const failure = listenFailure(err, config);

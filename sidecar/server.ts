@@ -11,7 +11,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
-import type { Logger } from './log.ts';
+import type { Logger, RequestLogger } from './log.ts';
 import { createMetrics, createResponseRecorder, type Metrics } from './metrics.ts';
 import { createAdminServer } from './admin.ts';
 import { buildPipeline, type Pipeline } from './pipeline.ts';
@@ -22,6 +22,8 @@ import { createClientErrorHandler } from './edge/malformed.ts';
 
 export interface SidecarDeps {
   readonly logger: Logger;
+  /** The per-request line (createLoggers' `request`; default: `logger.info(fields, 'request')`). */
+  readonly requestLog?: RequestLogger;
   /** Audit lines, one per JSON-RPC request (default: the operational logger). */
   readonly audit?: Logger;
   readonly metrics?: Metrics;
@@ -59,6 +61,7 @@ export function createSidecar(config: Config, deps: SidecarDeps): Sidecar {
     forwarder,
     metrics,
     log,
+    requestLog: deps.requestLog ?? ((fields) => log.info(fields, 'request')),
     record: createResponseRecorder(metrics),
     inflight,
     isDraining: () => draining,

@@ -37,7 +37,9 @@ export function parseBearer(authorization: string | readonly string[] | undefine
 export function authorizationFromRawHeaders(rawHeaders: readonly string[]): string | string[] | undefined {
   const found: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'authorization') found.push(rawHeaders[i + 1]!);
+    const name = rawHeaders[i]!;
+    // The length first: most names are not 13 characters, and lower-casing one allocates.
+    if (name.length === 13 && name.toLowerCase() === 'authorization') found.push(rawHeaders[i + 1]!);
   }
   return found.length === 0 ? undefined : found.length === 1 ? found[0] : found;
 }

@@ -7,7 +7,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Config } from '../config.ts';
 import type { Reply, RequestContext } from '../context.ts';
 import { AUTH_FAILURE_CODES } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Logger, RequestLogger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { Forwarder } from '../proxy/forward.ts';
@@ -21,6 +21,7 @@ export interface Edge {
   readonly forwarder: Forwarder;
   readonly metrics: Metrics;
   readonly log: Logger;
+  readonly requestLog: RequestLogger;
   readonly record: (status: number, method: string, seconds: number) => void;
   readonly inflight: Inflight;
   readonly isDraining: () => boolean;
@@ -97,7 +98,7 @@ export class Exchange {
     }
     if (edge.log.isLevelEnabled('info')) {
       const ms = Math.round((performance.now() - ctx.startedAt) * 1000) / 1000;
-      edge.log.info({ method: ctx.method, path: ctx.path || '(invalid)', status: this.status, ms, id: ctx.identity?.id, ip: ctx.clientIp, code: this.code === 'OK' ? undefined : this.code, aborted: aborted || undefined, ...ctx.logFields }, 'request');
+      edge.requestLog({ method: ctx.method, path: ctx.path || '(invalid)', status: this.status, ms, id: ctx.identity?.id, ip: ctx.clientIp, code: this.code === 'OK' ? undefined : this.code, aborted: aborted || undefined, ...ctx.logFields });
     }
   }
 }

@@ -35,8 +35,8 @@ export async function startSidecar(env: Record<string, string>, deps: Partial<Om
       cb();
     },
   });
-  const { log: logger, audit } = createLoggers({ level: config.logLevel, destination });
-  const sidecar = createSidecar(config, { ...deps, logger, audit });
+  const { log: logger, audit, request: requestLog } = createLoggers({ level: config.logLevel, destination });
+  const sidecar = createSidecar(config, { ...deps, logger, audit, requestLog });
   const { port, adminPort } = await sidecar.listen();
   return {
     url: `http://127.0.0.1:${port}`,
