@@ -75,7 +75,8 @@ export const DEFAULT_WEBHOOK_CONFIG: WebhookConfig = deepFreeze({
   sidecar: {
     image: `ghcr.io/mcp-warden/sidecar:${WARDEN_VERSION}`,
     imagePullPolicy: 'IfNotPresent',
-    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+    // Sized from bench/proxy.bench.ts (README, "Benchmarks"): see there for the load.
+    resources: { requests: { cpu: '50m', memory: '80Mi' }, limits: { memory: '256Mi' } },
     listenPort: 8080,
     adminPort: 9901,
     runAsUser: SIDECAR_UID,

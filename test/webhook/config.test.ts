@@ -21,7 +21,7 @@ excludeNamespaces: [kube-system, kube-public, kube-node-lease]
 sidecar:
   image: ghcr.io/mcp-warden/sidecar:0.1.0
   imagePullPolicy: IfNotPresent
-  resources: { requests: { cpu: 50m, memory: 64Mi }, limits: { memory: 256Mi } }
+  resources: { requests: { cpu: 50m, memory: 80Mi }, limits: { memory: 256Mi } }
   listenPort: 8080
   adminPort: 9901
   env:
