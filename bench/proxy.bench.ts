@@ -30,8 +30,11 @@ const MiB = 2 ** 20;
 const resources = DEFAULT_WEBHOOK_CONFIG.sidecar.resources;
 const LIMIT = quantityBytes(resources.limits?.memory ?? '256Mi');
 const REQUEST = quantityBytes(resources.requests?.memory ?? '64Mi');
-/** V8 flags the webhook sets on the injected sidecar (NODE_OPTIONS), so the bench runs the same. */
-const SIDECAR_NODE_OPTIONS = DEFAULT_WEBHOOK_CONFIG.sidecar.env.NODE_OPTIONS ?? '';
+/**
+ * V8 flags for the sidecar: those the webhook injects (NODE_OPTIONS in its default sidecar env, none
+ * today), or BENCH_SIDECAR_NODE_OPTIONS to measure others.
+ */
+const SIDECAR_NODE_OPTIONS = process.env.BENCH_SIDECAR_NODE_OPTIONS ?? DEFAULT_WEBHOOK_CONFIG.sidecar.env.NODE_OPTIONS ?? '';
 
 const upstreamPort = await freePort();
 const upstream = startUpstream(upstreamPort);
@@ -171,7 +174,7 @@ const rows = targets.map(({ name }) => {
   const f = fixed.get(name)!;
   return [name, m.rps.toFixed(0), `${m.p50} / ${m.p99}`, `${f.p50.toFixed(3)} / ${f.p99.toFixed(3)}`, name === DIRECT ? '-' : `${(f.p50 - d.p50).toFixed(3)} / ${(f.p99 - d.p99).toFixed(3)}`, cpu.get(name)!.toFixed(0), m.errors + m.non2xx + f.errors];
 });
-console.log(`Upstream: 1 KiB JSON responses. Sidecar: API-key auth, DLP ${'redact'} (default rules), metrics, info log line per request${SIDECAR_NODE_OPTIONS ? `, NODE_OPTIONS=${SIDECAR_NODE_OPTIONS}` : ''}.\n`);
+console.log(`Upstream: 1 KiB JSON responses. Sidecar: API-key auth, DLP redact (default rules), metrics, info log line per request${SIDECAR_NODE_OPTIONS ? `, NODE_OPTIONS=${SIDECAR_NODE_OPTIONS}` : ''}.\n`);
 console.log(table(['target', 'max req/s (32 conns)', 'p50 / p99 ms at max', 'p50 / p99 ms at 1,000 req/s', 'added p50 / p99 ms at 1,000 req/s', 'CPU ms per 1,000 req at 1,000 req/s', 'errors'], rows));
 console.log('\n(CPU: utime + stime of the proxy process over the paced run; for direct, the upstream\'s own.)');
 console.log(`\nsidecar throughput = ${((max.get(SIDECAR)!.rps / max.get(MINIMAL)!.rps) * 100).toFixed(0)}% of the minimal undici proxy`);
