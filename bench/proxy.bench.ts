@@ -200,7 +200,8 @@ const cpuRatio = cpu.get(SIDECAR)! / cpu.get(MINIMAL)!;
 const vsMinimal = max.get(SIDECAR)!.rps / max.get(MINIMAL)!.rps;
 const addedP50 = fixed.get(SIDECAR)!.p50 - d.p50;
 const peakRatio = peak.sidecar / peak.minimal;
-const idleGap = Math.max(idleFresh.sidecar - idleFresh.minimal, idleAfter.sidecar - idleAfter.minimal);
+const idleGap = idleFresh.sidecar - idleFresh.minimal;
+const idleAfterGap = idleAfter.sidecar - idleAfter.minimal;
 const startGap = median(starts.sidecar) - median(starts.minimal);
 const goals: (string | number)[][] = [
   ['CPU per request at 1,000 req/s <= 1.25x the minimal proxy', `${cpu.get(SIDECAR)!.toFixed(0)} vs ${cpu.get(MINIMAL)!.toFixed(0)} ms per 1,000`, `${cpuRatio.toFixed(2)}x`, yes(cpuRatio <= 1.25)],
@@ -214,8 +215,9 @@ const goals: (string | number)[][] = [
   ['added p50 at 1,000 req/s within 0.3 ms of direct', `${addedP50.toFixed(3)} ms (p99 ${(fixed.get(SIDECAR)!.p99 - d.p99).toFixed(3)} ms)`, '-', yes(addedP50 <= 0.3)],
   ['memory peak under load <= 1.25x the minimal proxy', `${mib(peak.sidecar)} vs ${mib(peak.minimal)} MiB`, `${peakRatio.toFixed(2)}x`, yes(peakRatio <= 1.25)],
   [`memory peak under load < the injected request (${mib(REQUEST)} MiB)`, `${mib(peak.sidecar)} MiB`, (peak.sidecar / REQUEST).toFixed(2), yes(peak.sidecar < REQUEST)],
-  ['idle memory within 8 MiB of the minimal proxy', `+${mib(idleGap)} MiB (worse of after start, after load)`, '-', yes(idleGap <= 8 * MiB)],
-  ['startup to first proxied 200 within 150 ms of the minimal proxy', `${median(starts.sidecar).toFixed(0)} vs ${median(starts.minimal).toFixed(0)} ms`, `+${startGap.toFixed(0)} ms`, yes(startGap <= 150)],
+  ['idle memory (after start) within 8 MiB of the minimal proxy', `${mib(idleFresh.sidecar)} vs ${mib(idleFresh.minimal)} MiB`, `+${mib(idleGap)} MiB`, yes(idleGap <= 8 * MiB)],
+  ['idle memory (after the load) within 8 MiB of the minimal proxy', `${mib(idleAfter.sidecar)} vs ${mib(idleAfter.minimal)} MiB`, `+${mib(idleAfterGap)} MiB`, yes(idleAfterGap <= 8 * MiB)],
+  ['startup to first proxied 200 within 150 ms of the minimal proxy', `${median(starts.sidecar).toFixed(0)} vs ${median(starts.minimal).toFixed(0)} ms`, `${startGap >= 0 ? '+' : ''}${startGap.toFixed(0)} ms`, yes(startGap <= 150)],
 ];
 console.log('\nGoals (issue 11):\n');
 console.log(table(['goal', 'measured', 'ratio', ''], goals));
