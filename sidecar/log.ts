@@ -43,8 +43,12 @@ export function isoTime(now = Date.now()): string {
 let isoSecond = NaN;
 let isoPrefix = '';
 
-/** Two named loggers over one destination, so their lines never interleave mid-line. */
-export function createLoggers(opts: { level: string; destination: DestinationStream }): Loggers {
+/**
+ * Two named loggers over one destination, so their lines never interleave mid-line. Without one,
+ * stdout line by line (the sidecar passes createStdoutDestination()).
+ */
+export function createLoggers(opts: { level: string; destination?: DestinationStream }): Loggers {
+  const destination = opts.destination ?? pino.destination({ fd: 1, sync: false });
   const root = pino(
     {
       level: opts.level,
@@ -53,10 +57,10 @@ export function createLoggers(opts: { level: string; destination: DestinationStr
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: [...REDACT_PATHS], censor: CENSOR },
     },
-    opts.destination,
+    destination,
   );
   const log = root.child({ name: OPERATIONAL_NAME });
-  return { log, audit: root.child({ name: 'audit' }), request: createRequestLogger(log, opts.destination) };
+  return { log, audit: root.child({ name: 'audit' }), request: createRequestLogger(log, destination) };
 }
 
 const CENSOR = '[redacted]';
