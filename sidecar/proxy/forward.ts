@@ -21,7 +21,7 @@
  *
  * The response comes through undici's dispatch API straight to an UpstreamSink (edge/relay.ts):
  * the request API would wrap every response in a body stream, a promise and an async resource,
- * which cost more CPU per request than anything else on the path (see the README, "Benchmarks").
+ * a few microseconds of CPU per request that a proxy does not need (see the README, "Benchmarks").
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -94,7 +94,7 @@ const aborted = (): Error => new undiciErrors.RequestAbortedError();
  * One request's undici handler and the sink's control over it. Its lane slot is held from dispatch
  * until the response ends, fails or is aborted, whichever comes first.
  */
-class Exchange implements Dispatcher.DispatchHandler, UpstreamControl {
+class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamControl {
   readonly #sink: UpstreamSink;
   readonly #release: () => void;
   #controller: Dispatcher.DispatchController | undefined;
@@ -170,7 +170,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const lane = req.lane;
       if (used[lane] >= caps[lane]) return { ok: false, busy: lane, limit: caps[lane] };
       used[lane]++;
-      const exchange = new Exchange(sink, () => used[lane]--);
+      const exchange = new UpstreamExchange(sink, () => used[lane]--);
       // Redirects and retries are the client's business; the proxy is transparent. An invalid
       // request (a header undici refuses) comes back through onResponseError, like any failure.
       pool.dispatch(
