@@ -1,13 +1,13 @@
 /**
- * The shapes every stage of the request pipeline shares. A request walks one straight line:
- *
- *   canonicalise path -> exempt? -> origin check -> authenticate -> rate limit -> read body
- *   -> tool policy -> forward -> transform response (tools/list filter, DLP redaction)
+ * The shapes every stage of the request pipeline shares. A request walks one straight line (the
+ * order is pipeline.ts's): request target and framing checks, exempt?, CORS, limits, Origin,
+ * authentication, the body and its MCP message, request DLP, tool policy, the stream cap, forward,
+ * then response stages (stream slot, tools/list filter, DLP).
  *
  * Each stage is a small module that takes a RequestContext and either lets the request go on
  * (returns undefined, possibly after adding to the context) or ends it with a Reply. Stages never
- * write to the socket themselves: the edge (server.ts) turns a Reply into bytes, so every refusal
- * is logged, counted and audited in one place.
+ * write to the socket themselves: the edge (edge/exchange.ts, edge/reply.ts) turns a Reply into
+ * bytes, so every refusal is logged, counted and audited in one place.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';

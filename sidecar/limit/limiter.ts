@@ -7,7 +7,8 @@
  *                  With auth off (no identity, or kind 'none') the caller's identity is its IP key.
  *   toolStage      after the body is parsed: per identity per tool, for tools listed under
  *                  `rateLimit.tools` in the config file; each tools/call in a batch costs a token.
- *   streams        concurrent GET SSE streams per identity (streams.ts).
+ *   streams        concurrent long-lived streams per identity: GET event streams and
+ *                  subscriptions/listen (streams.ts).
  *
  * A stage that is not configured is undefined, so the pipeline skips it at no cost. Every
  * refusal is a 429 (never 503: the server is fine, this client is over its budget) with

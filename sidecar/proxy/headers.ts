@@ -7,6 +7,7 @@
  * never send forged identity headers (they are always removed first).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { PARAM_PREFIX } from '../mcp/mirrored-headers.ts';
 
 /** RFC 9110 7.6.1 and RFC 9112: fields that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
@@ -56,7 +57,9 @@ export interface UpstreamHeaderOptions {
  * Names with `_` are dropped, as nginx does by default (`underscores_in_headers off`): CGI and WSGI
  * servers fold `-` and `_` into one (`HTTP_X_FORWARDED_FOR`), so `X_Forwarded_For` or
  * `X_MCP_Auth_Subject` would reach them as the forwarding and identity headers this function
- * promises a client cannot forge.
+ * promises a client cannot forge. The one exception is `Mcp-Param-<name>` (MCP 2026-07-28): `<name>`
+ * is a tool's own `x-mcp-header` token, which may hold `_` (`Mcp-Param-file_path`); folded, it stays
+ * under the `MCP_PARAM_` prefix, so it can forge nothing, and mcp/ has checked it against the body.
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamHeaderOptions): Record<string, string | string[]> {
   const named = connectionTokens(incoming.connection);
@@ -64,7 +67,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: Upstrea
   // for...in, not Object.entries: no [name, value] array per field on every request.
   for (const name in incoming) {
     const value = incoming[name];
-    if (value === undefined || NOT_FORWARDED.has(name) || o.drop.has(name) || named?.has(name) || name.includes('_') || name.startsWith('x-forwarded-')) continue;
+    if (value === undefined || NOT_FORWARDED.has(name) || o.drop.has(name) || named?.has(name) || (name.includes('_') && !name.startsWith(PARAM_PREFIX)) || name.startsWith('x-forwarded-')) continue;
     out[name] = value;
   }
   out.host = o.upstreamHost;

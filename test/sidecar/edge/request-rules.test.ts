@@ -90,6 +90,21 @@ describe('request rules at the edge', () => {
     assert.equal(h['x-forwarded-for'], '127.0.0.1');
   });
 
+  test('a 2026-07-28 Mcp-Param-<name> whose tool-declared name has an underscore is forwarded (it can forge nothing)', async () => {
+    const V = '2026-07-28';
+    const meta = { 'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: { file_path: '/tmp/a.txt' }, _meta: meta } });
+    const res = await fetch(`${sc.url}/mcp`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-param-file_path': '/tmp/a.txt', x_forged: 'gone' },
+      body,
+    });
+    assert.equal(res.status, 200, await res.text());
+    const h = up.seen.at(-1)!.headers;
+    assert.equal(h['mcp-param-file_path'], '/tmp/a.txt');
+    assert.equal(h.x_forged, undefined, 'other names with _ are still dropped');
+  });
+
   test('an unauthenticated POST is refused before its body is read: the 401 comes while the body is still unsent', async () => {
     const n = up.seen.length;
     const result = await new Promise<{ head: string; closed: boolean }>((resolve, reject) => {
