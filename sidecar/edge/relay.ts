@@ -91,7 +91,33 @@ export class Relay implements UpstreamSink {
     this.control?.abort();
   }
 
+  // undici calls these from its parser: a throw there must become this exchange's failure (a 500
+  // if nothing was sent), never an exception in undici's socket handling.
   head(status: number, upstreamHeaders: Record<string, string | string[]>): void {
+    try {
+      this.#head(status, upstreamHeaders);
+    } catch (err) {
+      this.#fail(err as Error);
+    }
+  }
+
+  data(chunk: Buffer): void {
+    try {
+      this.#data(chunk);
+    } catch (err) {
+      this.#fail(err as Error);
+    }
+  }
+
+  end(): void {
+    try {
+      this.#end();
+    } catch (err) {
+      this.#fail(err as Error);
+    }
+  }
+
+  #head(status: number, upstreamHeaders: Record<string, string | string[]>): void {
     const ex = this.#ex;
     const { ctx, res } = ex;
     if (res.destroyed) return this.#teardown(); // the client left while the request was read
@@ -177,7 +203,7 @@ export class Relay implements UpstreamSink {
     this.control?.resume();
   };
 
-  data(chunk: Buffer): void {
+  #data(chunk: Buffer): void {
     switch (this.#mode) {
       case Mode.Whole:
         this.#size += chunk.length;
@@ -211,7 +237,7 @@ export class Relay implements UpstreamSink {
     }
   }
 
-  end(): void {
+  #end(): void {
     const ex = this.#ex;
     switch (this.#mode) {
       case Mode.Whole: {
@@ -266,7 +292,7 @@ export class Relay implements UpstreamSink {
   }
 
   #fail(err: Error): void {
-    if (this.#mode === Mode.Over) return;
+    if (this.#mode === Mode.Over && this.#ex.res.writableEnded) return;
     this.#teardown();
     if (this.#ex.res.destroyed) return;
     this.#ex.fail(err, 'response stream failed');
