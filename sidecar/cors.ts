@@ -5,14 +5,15 @@
  * never forwarded, as no unauthenticated request reaches the MCP server. Every other response to
  * an allowed origin, refusals included (401, 403, 429: a client must be able to read them),
  * carries the CORS headers, and the upstream's own CORS headers are replaced, so the allow list
- * here is the only one in force. Requests from other origins never get here: the Origin check
- * after this stage refuses them with 403 (MCP transport: DNS rebinding), preflights included.
+ * here is the only one in force. The stage runs first, so the RFC 9728 metadata document and
+ * exempt paths get the headers too. Requests from other origins get none here; past those public
+ * paths, the Origin check refuses them with 403 (MCP transport: DNS rebinding), preflights included.
  *
  * Credentials mode (cookies) is not allowed: MCP clients authenticate with headers, which CORS
  * lets through once the preflight allows them.
  */
 import type { Config } from './config.ts';
-import type { Reply, RequestContext, ResponseStage, Stage } from './context.ts';
+import type { Reply, RequestContext, ResponseStage } from './context.ts';
 import { HEADER_NAME } from './settings.ts';
 
 /** Methods of the Streamable HTTP and HTTP+SSE transports (DELETE ends a 2025 session). */
@@ -48,7 +49,7 @@ const replaceUpstreamCors: ResponseStage = (head, ctx) => {
  * The CORS stage, or undefined when no origin is allowed (then every request with an Origin gets
  * 403 and no CORS header is ever sent).
  */
-export function createCorsStage(config: Pick<Config, 'allowedOrigins' | 'apiKeyHeader'>): Stage | undefined {
+export function createCorsStage(config: Pick<Config, 'allowedOrigins' | 'apiKeyHeader'>): ((ctx: RequestContext) => Reply | undefined) | undefined {
   if (config.allowedOrigins.length === 0) return undefined;
   const allowed = new Set(config.allowedOrigins);
   const fixed = [config.apiKeyHeader, ...MCP_REQUEST_HEADERS];

@@ -1,7 +1,7 @@
 /**
  * The request pipeline, assembled once from the configuration:
  *
- *   metadata (RFC 9728, no auth) -> exempt? -> CORS -> per-IP limit -> origin -> authenticate
+ *   CORS -> metadata (RFC 9728, no auth) -> exempt? -> per-IP limit -> origin -> authenticate
  *   -> per-identity limit | read body | -> message (parse once, era, mirrored headers) -> request DLP
  *   -> tool policy -> per-tool limit -> stream cap -> (forward) -> response stages: stream slot,
  *   tools/list filter, then DLP redaction
@@ -112,9 +112,10 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
   };
 
   const present = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
+  // CORS before everything else: preflights are answered there, and every response to an allowed
+  // origin carries the headers (the metadata document, exempt paths and every refusal included).
+  const cors = createCorsStage(config);
   const before: Stage[] = present([
-    // CORS first: preflights are answered here, and every refusal after it carries the headers.
-    createCorsStage(config),
     limits.ipStage,
     (ctx) => {
       const origin = ctx.headers.origin;
@@ -143,6 +144,8 @@ export function buildPipeline(config: Config, deps: PipelineDeps): Pipeline {
 
   return {
     run(ctx) {
+      const preflight = cors?.(ctx);
+      if (preflight) return preflight;
       // RFC 9728 protected-resource metadata: public, so clients can discover how to authenticate.
       if (jwt && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
         const meta = metadataReply(config, ctx.path);

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { startSidecar, type RunningSidecar } from '../helpers/sidecar.ts';
+import { startIdp, type Idp } from '../helpers/idp.ts';
 
 const KEY = 'cors-key-1a2b3c4d5e';
 const APP = 'https://app.example';
@@ -82,6 +83,19 @@ describe('CORS with an allowed origin', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), APP);
   });
 
+  test('an exempt path to an allowed origin carries the sidecar\'s CORS headers, not the upstream\'s', async () => {
+    const res = await fetch(`${sc.url}/health`, { headers: { origin: APP } });
+    assert.equal(res.status, 200);
+    await res.text();
+    assert.equal(res.headers.get('access-control-allow-origin'), APP);
+    assert.equal(res.headers.get('access-control-allow-credentials'), null);
+    assert.ok(list(res.headers.get('access-control-expose-headers')).includes('mcp-session-id'));
+    assert.deepEqual(list(res.headers.get('vary')), ['accept-encoding', 'origin']);
+    const other = await fetch(`${sc.url}/health`, { headers: { origin: 'https://evil.example' } });
+    await other.text();
+    assert.equal(other.headers.get('access-control-allow-origin'), '*', 'another origin gets no CORS header of the sidecar (the upstream\'s passes as before)');
+  });
+
   test('an origin not allowed: 403 for preflights and requests alike, with no CORS header', async () => {
     for (const res of [await preflight(sc.url, 'https://evil.example'), await fetch(`${sc.url}/mcp`, { headers: { origin: 'https://evil.example', 'x-api-key': KEY } })]) {
       assert.equal(res.status, 403);
@@ -123,5 +137,25 @@ test('no allowed origins (the default): a preflight gets 403, as every request w
   } finally {
     await sc.close();
     await up.close();
+  }
+});
+
+test('the RFC 9728 metadata document is public: readable from every origin (`*`), an allowed one included', async () => {
+  const resource = 'http://127.0.0.1:1/mcp';
+  const idp: Idp = await startIdp({ audience: resource });
+  const up = await startUpstream();
+  const sc = await startSidecar({ MCP_AUTH_UPSTREAM_URL: up.url, MCP_AUTH_JWT_ISSUER: idp.issuer, MCP_AUTH_JWT_AUDIENCE: resource, MCP_AUTH_RESOURCE_URL: resource, MCP_AUTH_ALLOWED_ORIGINS: APP });
+  try {
+    for (const origin of [APP, 'https://evil.example']) {
+      const res = await fetch(`${sc.url}/.well-known/oauth-protected-resource/mcp`, { headers: { origin } });
+      assert.equal(res.status, 200, origin);
+      assert.equal(res.headers.get('access-control-allow-origin'), '*', origin);
+      assert.equal(((await res.json()) as { resource: string }).resource, resource);
+    }
+    assert.equal(up.seen.length, 0, 'answered by the sidecar');
+  } finally {
+    await sc.close();
+    await up.close();
+    await idp.stop();
   }
 });
