@@ -23,7 +23,8 @@
 import { MASK } from './mask.ts';
 import type { Sink, TextPipe } from './scanner.ts';
 
-const SIMPLE: Readonly<Record<string, string>> = { '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+/** The one-character escapes a JSON string may hold besides `\"` and `\\`, and what each stands for. */
+export const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 const HEX4 = /^[0-9A-Fa-f]{4}$/;
 const IN_STRING = /["\\]/g;
 const OUTSIDE = /"/g;
@@ -317,7 +318,7 @@ export class JsonView implements TextPipe {
           const cp = parseInt(hex, 16);
           if (cp < 0x80 && cp !== 0x22 && cp !== 0x5c) decoded = String.fromCharCode(cp);
         }
-      } else decoded = SIMPLE[e];
+      } else decoded = SIMPLE_ESCAPES[e];
       if (decoded !== undefined) {
         out += s.slice(from, i);
         this.#escAt.push(this.#viewEnd + out.length);

@@ -5,7 +5,7 @@
 import type { DlpPattern } from './patterns.ts';
 import { analyzeRegex } from './regex-safety.ts';
 import { DEFAULT_RULES, type DlpRule } from './rules.ts';
-import { JsonView, fieldTree } from './json-view.ts';
+import { JsonView, SIMPLE_ESCAPES, fieldTree } from './json-view.ts';
 import { OPAQUE_FIELDS } from '../mcp/opaque-fields.ts';
 import { AnchorIndex, CONTEXT, SMALL_HOLD, StreamScanner, StringSink, type CompiledRule, type TextPipe } from './scanner.ts';
 
@@ -124,7 +124,7 @@ export function createRedactor(opts: RedactorOptions): Redactor {
   // The escapes JsonView decodes to a character some anchor holds: \uXXXX (any ASCII), and of \/
   // \b \f \n \r \t those whose character is in an anchor.
   const anchorChars = new Set(rules.flatMap((r) => [...r.anchors.join('')]));
-  const simple = Object.entries({ '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' })
+  const simple = Object.entries(SIMPLE_ESCAPES)
     .filter(([, ch]) => anchorChars.has(ch))
     .map(([e]) => (e === '/' ? '\\/' : e))
     .join('');
