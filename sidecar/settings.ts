@@ -234,7 +234,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const AUTH_MODES = ['apikey', 'jwt', 'any'] as const;
 export const DLP_MODES = ['redact', 'block', 'off'] as const;
 export const LIMIT_STORES = ['memory', 'redis'] as const;
-/** Kept equal to limit/failover-store.ts's FAILURE_MODES (a test checks). */
+/** MCP_AUTH_RATE_LIMIT_REDIS_FAILURE; limit/failover-store.ts derives its FailureMode from this list. */
 export const REDIS_FAILURE_MODES = ['local', 'open', 'closed'] as const;
 
 export type AuthMode = (typeof AUTH_MODES)[number];

@@ -13,12 +13,13 @@
  * an error reply) falls back the same way, after at most the command timeout.
  */
 import { ERR } from '../errors.ts';
+import type { REDIS_FAILURE_MODES } from '../settings.ts';
 import type { SharedStore } from './redis-store.ts';
 import type { RateLimitStore } from './store.ts';
 import { takeToken, type BucketPolicy, type TakeResult } from './token-bucket.ts';
 
-export const FAILURE_MODES = ['local', 'open', 'closed'] as const;
-export type FailureMode = (typeof FAILURE_MODES)[number];
+/** The modes of MCP_AUTH_RATE_LIMIT_REDIS_FAILURE, as the settings table lists them. */
+export type FailureMode = (typeof REDIS_FAILURE_MODES)[number];
 
 /** Retry-After for `closed`: the Redis client's reconnect backoff tops out at about a second. */
 export const UNAVAILABLE_RETRY_AFTER_MS = 1000;
@@ -41,7 +42,7 @@ export type FailoverOptions = {
   readonly shared: SharedStore;
   /** Called once per decision made without the shared store. */
   readonly onFallback?: (mode: FailureMode, reason: FallbackReason) => void;
-} & ({ readonly mode: 'local'; readonly local: RateLimitStore } | { readonly mode: 'open' | 'closed' });
+} & ({ readonly mode: 'local'; readonly local: RateLimitStore } | { readonly mode: Exclude<FailureMode, 'local'> });
 
 export function createFailoverStore(opts: FailoverOptions): RateLimitStore {
   const { shared, onFallback, mode } = opts;

@@ -3,8 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../../sidecar/config.ts';
 import { ConfigError } from '../../../sidecar/errors.ts';
-import { FAILURE_MODES } from '../../../sidecar/limit/failover-store.ts';
-import { REDIS_FAILURE_MODES } from '../../../sidecar/settings.ts';
 import { parseRedisUrl } from '../../../sidecar/redis/url.ts';
 
 const UP = { MCP_AUTH_UPSTREAM_URL: 'http://127.0.0.1:3000' };
@@ -73,8 +71,4 @@ test('Redis URLs: schemes, user, port, database; never a password, query or frag
   assert.deepEqual(parseRedisUrl('redis://r'), { tls: false, host: 'r', port: 6379, username: undefined, db: 0 });
   assert.deepEqual(parseRedisUrl('rediss://alice@[2001:db8::1]:6380/15'), { tls: true, host: '2001:db8::1', port: 6380, username: 'alice', db: 15 });
   for (const bad of ['http://r:6379', 'redis://alice:pw@r', 'redis://r/x', 'redis://r/0?ssl=true', 'redis://r#x', 'redis://', 'r:6379']) assert.equal(parseRedisUrl(bad), undefined, bad);
-});
-
-test('the settings table and the failover store agree on the failure modes', () => {
-  assert.deepEqual([...REDIS_FAILURE_MODES], [...FAILURE_MODES]);
 });
