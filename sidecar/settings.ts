@@ -29,7 +29,7 @@ export type Shape =
 /** Result of parsing one raw value: the typed value, or a failure (the setting says what it expects). */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail?: string };
 
-export interface Setting<T, Always extends boolean = boolean> {
+export interface Setting<T, Always extends boolean = boolean, S extends Shape = Shape> {
   /** True when the setting always has a value (a default, or required). */
   readonly always: Always;
   /** Environment variable, e.g. `MCP_AUTH_UPSTREAM_URL`. */
@@ -39,7 +39,7 @@ export interface Setting<T, Always extends boolean = boolean> {
   /** What a valid value looks like, for error messages: "a port number from 0 to 65535". */
   readonly expected: string;
   /** The kind of value and its bounds (what parse() checks beyond it is left to parse()). */
-  readonly shape: Shape;
+  readonly shape: S;
   readonly doc: string;
   /** Value when unset; `undefined` means "unset" (the feature it controls is off). */
   readonly default: T | undefined;
@@ -67,7 +67,7 @@ interface Common<T> {
 /** Whether a setting built from options `C` always has a value. */
 type HasValue<C> = C extends { default: unknown } ? true : C extends { required: true } ? true : false;
 
-function make<T, C extends Common<T>>(c: C, shape: Shape, expected: string, parse: (raw: unknown) => Parsed<T>, format: (v: T) => string): Setting<T, HasValue<C>> {
+function make<T, C extends Common<T>, S extends Shape>(c: C, shape: S, expected: string, parse: (raw: unknown) => Parsed<T>, format: (v: T) => string): Setting<T, HasValue<C>, S> {
   return Object.freeze({
     always: (c.default !== undefined || c.required === true) as HasValue<C>,
     env: c.env,
@@ -121,9 +121,9 @@ export function text<const C extends Common<string> & { pattern?: RegExp; expect
   }, (v) => v);
 }
 
-export function int<const C extends Common<number> & { min: number; max: number; unit?: string }>(c: C): Setting<number, HasValue<C>> {
+export function int<const C extends Common<number> & { min: number; max: number; unit?: string }>(c: C): Setting<number, HasValue<C>, Extract<Shape, { kind: 'int' }>> {
   const expected = `a whole number from ${c.min} to ${c.max}${c.unit ? ` (${c.unit})` : ''}`;
-  return make(c, { kind: 'int', min: c.min, max: c.max }, expected, (raw) => {
+  return make(c, { kind: 'int' as const, min: c.min, max: c.max }, expected, (raw) => {
     const t = asText(raw);
     if (t === undefined || !/^-?\d+$/.test(t)) return bad();
     const n = Number(t);

@@ -13,6 +13,7 @@ import { createLogThrottle } from '../log-throttle.ts';
 import type { Metrics } from '../metrics.ts';
 import { createRedisClient, type RedisClient } from '../redis/client.ts';
 import { parseRedisUrl } from '../redis/url.ts';
+import { SETTINGS } from '../settings.ts';
 import { createFailoverStore } from './failover-store.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { LOAD_SCRIPT, createRedisStore, type RedisStore } from './redis-store.ts';
@@ -45,8 +46,8 @@ export function probeTimeoutMs(commandTimeoutMs: number): number {
   return Math.max(1000, 2 * commandTimeoutMs);
 }
 
-/** The largest memory store (MCP_AUTH_RATE_LIMIT_MAX_KEYS's maximum). */
-const MAX_LOCAL_KEYS = 1_000_000;
+/** The largest memory store: the most keys MCP_AUTH_RATE_LIMIT_MAX_KEYS allows for one limit. */
+const MAX_LOCAL_KEYS = SETTINGS.rateLimitMaxKeys.shape.max;
 
 /** Undefined when the store is memory, or when no bucket limit is configured (nothing to share). */
 export function createSharedLimitStore(config: SharedStoreConfig, deps: SharedStoreDeps): SharedLimitStore | undefined {
