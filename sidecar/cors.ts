@@ -15,6 +15,7 @@
 import type { Config } from './config.ts';
 import type { Reply, RequestContext, ResponseStage } from './context.ts';
 import { HEADER_NAME } from './settings.ts';
+import { PARAM_PREFIX } from './mcp/mirrored-headers.ts';
 
 /** Methods of the Streamable HTTP and HTTP+SSE transports (DELETE ends a 2025 session). */
 const METHODS = 'GET, POST, DELETE';
@@ -24,7 +25,6 @@ const METHODS = 'GET, POST, DELETE';
  * from tool schemas, so each one a preflight asks for is allowed by its prefix.
  */
 const MCP_REQUEST_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID', 'Mcp-Method', 'Mcp-Name'];
-const MCP_PARAM_PREFIX = 'mcp-param-';
 /** Response headers a client must read: the session, the protocol, challenges and rate-limit fields. */
 const EXPOSED = 'Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate, Retry-After, RateLimit, RateLimit-Policy';
 /** Browsers cap this anyway (Chromium at 2 hours); ten minutes keeps header changes quick to apply. */
@@ -59,7 +59,7 @@ export function createCorsStage(config: Pick<Config, 'allowedOrigins' | 'apiKeyH
     // Fetch sends the names lower-cased, comma-separated; only MCP parameter headers are added
     // to the fixed list, and only names that are valid tokens are ever echoed.
     const asked = String(ctx.headers['access-control-request-headers'] ?? '').split(',').map((h) => h.trim().toLowerCase());
-    const params = asked.filter((h) => h.startsWith(MCP_PARAM_PREFIX) && h.length > MCP_PARAM_PREFIX.length && HEADER_NAME.test(h) && !fixedLower.has(h));
+    const params = asked.filter((h) => h.startsWith(PARAM_PREFIX) && h.length > PARAM_PREFIX.length && HEADER_NAME.test(h) && !fixedLower.has(h));
     return {
       status: 204,
       code: 'OK',
