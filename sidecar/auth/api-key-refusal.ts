@@ -18,7 +18,7 @@
 import type { Config } from '../config.ts';
 import { andThen, type Reply, type Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
-import { REALM } from './challenge.ts';
+import { METADATA_SUFFIX, REALM } from './challenge.ts';
 
 /** The challenge for API keys. The header name is an RFC 9110 token (settings.ts), safe unquoted or quoted. */
 export function apiKeyChallenge(config: Pick<Config, 'apiKeyHeader'>): string {
@@ -26,7 +26,7 @@ export function apiKeyChallenge(config: Pick<Config, 'apiKeyHeader'>): string {
 }
 
 /** RFC 8414 / RFC 9728 / OpenID Connect Discovery documents, in their plain and path-suffixed forms. */
-const DISCOVERY = ['/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'] as const;
+const DISCOVERY = [METADATA_SUFFIX, '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'] as const;
 /** MCP 2025-03-26 authorization, "Fallbacks for Servers without Metadata Discovery". */
 const DEFAULT_ENDPOINTS: ReadonlySet<string> = new Set(['/authorize', '/token', '/register']);
 
