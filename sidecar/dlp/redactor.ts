@@ -9,7 +9,6 @@ import { JsonView, SIMPLE_ESCAPES, fieldTree } from './json-view.ts';
 import { OPAQUE_FIELDS } from '../mcp/opaque-fields.ts';
 import { AnchorIndex, CONTEXT, SMALL_HOLD, StreamScanner, StringSink, type CompiledRule, type TextPipe } from './scanner.ts';
 
-const HIDING_ESCAPE = /\\[u/]/;
 /** The protocol-opaque fields of JSON-RPC messages, compiled once. */
 const OPAQUE = fieldTree(OPAQUE_FIELDS);
 
@@ -39,14 +38,13 @@ export interface Redactor {
   redactLatin1(text: string, json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): RedactResult;
   /** A chunk-safe scanner over latin1 text; in JSON mode it reads strings decoded (json-view.ts). */
   stream(json: boolean, onMatch?: (rule: string) => void, opts?: JsonOptions): TextPipe;
-  /** False when no rule can match the latin1 text (a cheap prefilter). */
-  mayMatch(text: string): boolean;
   /**
-   * False when no rule can match the latin1 body as `stream(json)` reads it: exact, so a false
-   * lets the body pass unscanned. Every match holds an anchor; in JSON mode the scanner reads
-   * strings decoded (json-view.ts), so an escape that could spell an anchor character counts too.
+   * False when no rule can match the latin1 text as `stream(json)` reads it (a body, an event, a
+   * header value): exact, so a false lets the text pass unscanned. Every match holds an anchor; in
+   * JSON mode the scanner reads strings decoded (json-view.ts), so an escape that could spell an
+   * anchor character counts too.
    */
-  mayMatchBody(text: string, json: boolean): boolean;
+  mayMatch(text: string, json: boolean): boolean;
 }
 
 export interface RedactorOptions {
@@ -159,9 +157,7 @@ export function createRedactor(opts: RedactorOptions): Redactor {
     ruleNames: Object.freeze(rules.map((r) => r.name)),
     redactLatin1,
     stream,
-    // A JSON escape (`\u0041KIA`, `hooks.slack.com\/`) can hide an anchor from the literal search.
-    mayMatch: (text: string) => fullScan || anyAnchor.test(text) || HIDING_ESCAPE.test(text),
-    mayMatchBody: (text: string, json: boolean) => fullScan || anyAnchor.test(text) || (json && decodingEscape.test(text)),
+    mayMatch: (text: string, json: boolean) => fullScan || anyAnchor.test(text) || (json && decodingEscape.test(text)),
     redact(text: string, o?: { json?: boolean } & JsonOptions): RedactResult {
       const json = o?.json ?? /^\s*[[{]/.test(text);
       const r = redactLatin1(toLatin1(text), json, undefined, o);

@@ -31,7 +31,7 @@ export function createSsePipe(redactor: Redactor, mode: 'redact' | 'block', onMa
   };
 
   const redactEvent = (raw: string): string => {
-    if (!redactor.mayMatch(raw)) return raw;
+    if (!redactor.mayMatch(raw, true)) return raw;
     const matches: string[] = [];
     const hit = (rule: string): void => {
       matches.push(rule);

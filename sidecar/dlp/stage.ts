@@ -41,7 +41,7 @@ function scanMirrored(redactor: Redactor, headers: RequestContext['headers'], on
     if (name === VERSION_HEADER) continue;
     const text = name === NAME_HEADER || name.startsWith(PARAM_PREFIX) ? (decodeMirrored(value) ?? value) : value;
     const latin = Buffer.from(text, 'utf8').toString('latin1');
-    if (!redactor.mayMatch(latin)) continue;
+    if (!redactor.mayMatch(latin, false)) continue;
     const r = redactor.redactLatin1(latin, false, onMatch);
     if (r.matches.length > 0) return { header: name, rules: [...new Set(r.matches)] };
   }

@@ -73,9 +73,9 @@ export function redactResponseHeaders(headers: Record<string, string | string[]>
     const value = headers[name];
     if (UNSCANNED_RESPONSE_HEADERS.has(name)) continue;
     if (typeof value === 'string') {
-      if (redactor.mayMatch(value)) headers[name] = redactor.redactLatin1(value, false, hit).text;
+      if (redactor.mayMatch(value, false)) headers[name] = redactor.redactLatin1(value, false, hit).text;
     } else if (Array.isArray(value)) {
-      headers[name] = value.map((v) => (redactor.mayMatch(v) ? redactor.redactLatin1(v, false, hit).text : v));
+      headers[name] = value.map((v) => (redactor.mayMatch(v, false) ? redactor.redactLatin1(v, false, hit).text : v));
     }
   }
   return matches;
@@ -111,9 +111,9 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
       whole: (body) => {
         const decoded = coding && body.length > 0 ? decodeWhole(coding, body, maxDecoded) : body;
         const text = decoded.toString('latin1');
-        // No rule can match (Redactor.mayMatchBody is exact): the scanner would pass the bytes as
+        // No rule can match (Redactor.mayMatch is exact): the scanner would pass the bytes as
         // they are, so they pass without one. This is the common case of a small JSON answer.
-        if (kind !== 'sse' && !redactor.mayMatchBody(text, kind === 'json')) return decoded;
+        if (kind !== 'sse' && !redactor.mayMatch(text, kind === 'json')) return decoded;
         const sink = new StringSink();
         const p = pipe();
         p.push(text, sink);
