@@ -49,7 +49,8 @@ type Coding = 'gzip' | 'deflate' | 'br';
 const NO_CODINGS: readonly string[] = [];
 /** Headers that describe the upstream's bytes, which redaction may change. */
 const REWRITTEN_AWAY = ['content-length', 'etag', 'content-md5'] as const;
-const CODINGS: Readonly<Record<string, Coding>> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
+// A Map, not an object literal: a coding named `constructor` or `__proto__` must be unknown.
+const CODINGS: ReadonlyMap<string, Coding> = new Map([['gzip', 'gzip'], ['x-gzip', 'gzip'], ['deflate', 'deflate'], ['br', 'br']]);
 
 function header(head: UpstreamResponseHead, name: string): string | undefined {
   const v = head.headers[name];
@@ -89,7 +90,7 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
   return (head: UpstreamResponseHead, ctx: RequestContext | undefined): BodyRewriter | Reply => {
     const encoding = header(head, 'content-encoding');
     const codings = encoding === undefined ? NO_CODINGS : encoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
-    const coding = codings.length === 1 ? CODINGS[codings[0]!] : undefined;
+    const coding = codings.length === 1 ? CODINGS.get(codings[0]!) : undefined;
     if (codings.length > 1 || (codings.length === 1 && !coding)) {
       return { status: 502, code: ERR.DLP_BLOCKED, body: { error: 'Bad Gateway', message: `The upstream response uses Content-Encoding "${codings.join(', ')}", which the DLP stage cannot scan` } };
     }

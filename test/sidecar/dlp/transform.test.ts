@@ -50,6 +50,15 @@ test('an unknown or stacked Content-Encoding is refused with a 502 Reply, never 
   assert.ok(identity && 'stream' in identity);
 });
 
+test('a Content-Encoding named like an Object property (constructor, toString, __proto__) is unknown too: refused', () => {
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  for (const ce of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const r = t({ status: 200, headers: { 'content-type': 'text/plain', 'content-encoding': ce } }, undefined as never);
+    assert.ok(r && 'status' in r, ce);
+    assert.equal((r as { status: number }).status, 502, ce);
+  }
+});
+
 test('an empty body with a Content-Encoding (HEAD, 204, 304) ends cleanly', async () => {
   const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
   const r = await runTransform(t, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, []);
