@@ -45,12 +45,22 @@ export interface DlpTransformOptions {
   readonly maxEventBytes?: number;
 }
 
-type Coding = 'gzip' | 'deflate' | 'br';
 const NO_CODINGS: readonly string[] = [];
 /** Headers that describe the upstream's bytes, which redaction may change. */
 const REWRITTEN_AWAY = ['content-length', 'etag', 'content-md5'] as const;
+/** How one content coding is decoded: a whole body (its output capped), or as a stream. */
+interface Coding {
+  readonly sync: (body: Buffer, opts: { maxOutputLength: number }) => Buffer;
+  readonly stream: () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress;
+}
+const GZIP: Coding = { sync: (b, o) => zlib.gunzipSync(b, o), stream: () => zlib.createGunzip() };
 // A Map, not an object literal: a coding named `constructor` or `__proto__` must be unknown.
-const CODINGS: ReadonlyMap<string, Coding> = new Map([['gzip', 'gzip'], ['x-gzip', 'gzip'], ['deflate', 'deflate'], ['br', 'br']]);
+const CODINGS: ReadonlyMap<string, Coding> = new Map([
+  ['gzip', GZIP],
+  ['x-gzip', GZIP],
+  ['deflate', { sync: (b, o) => zlib.inflateSync(b, o), stream: () => zlib.createInflate() }],
+  ['br', { sync: (b, o) => zlib.brotliDecompressSync(b, o), stream: () => zlib.createBrotliDecompress() }],
+]);
 
 function header(head: UpstreamResponseHead, name: string): string | undefined {
   const v = head.headers[name];
@@ -133,9 +143,8 @@ function carriesJsonRpc(ctx: RequestContext | undefined, kind: string): boolean 
 
 /** Decode a whole compressed body within the cap, as DlpStream does chunk by chunk. */
 function decodeWhole(coding: Coding, body: Buffer, cap: number): Buffer {
-  const opts = { maxOutputLength: cap };
   try {
-    return coding === 'gzip' ? zlib.gunzipSync(body, opts) : coding === 'deflate' ? zlib.inflateSync(body, opts) : zlib.brotliDecompressSync(body, opts);
+    return coding.sync(body, { maxOutputLength: cap });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new WardenError(ERR.DLP_BLOCKED, 502, `Decoded response larger than ${cap} bytes`);
     throw new WardenError(ERR.DLP_BLOCKED, 502, `Cannot decode the upstream response: ${(err as Error).message}`);
@@ -180,7 +189,7 @@ class DlpStream extends Transform implements Sink {
     this.#pipe = pipe;
     this.#cap = cap;
     if (coding) {
-      const dec = coding === 'gzip' ? zlib.createGunzip() : coding === 'deflate' ? zlib.createInflate() : zlib.createBrotliDecompress();
+      const dec = coding.stream();
       dec.on('data', (b: Buffer) => this.#feed(b, true));
       dec.on('error', (err) => this.#fail(new WardenError(ERR.DLP_BLOCKED, 502, `Cannot decode the upstream response: ${err.message}`)));
       this.#dec = dec;
