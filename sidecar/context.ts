@@ -106,9 +106,9 @@ export interface BodyRewriter {
 }
 
 /**
- * A response stage: given the upstream's status and headers (which it may change: drop
- * Content-Length, redact a value), returns a BodyRewriter for the body, undefined to leave the body
- * alone, or a Reply that refuses the response (an unknown Content-Encoding under DLP, a stream over
+ * A response stage: given the upstream's status and headers (which it may change: drop an ETag,
+ * redact a value; framing is the relay's), returns a BodyRewriter for the body, undefined to leave
+ * the body alone, or a Reply that refuses the response (an unknown Content-Encoding under DLP, a stream over
  * the caller's limit); the upstream body is then discarded unsent. Stages run in the order they were
  * added.
  */

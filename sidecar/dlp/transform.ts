@@ -11,8 +11,9 @@
  * - Content-Encoding: gzip, x-gzip, deflate and br are decoded with a cap on the decoded size and
  *   sent on as identity (Content-Encoding dropped); over the cap the stream fails. Any other
  *   coding, or several, is refused with a 502 Reply: never passed unscanned.
- * - Content-Length, ETag and Content-MD5 describe the upstream's bytes, which redaction changes:
- *   they are removed (RFC 9110 8.6, 8.8.3).
+ * - ETag and Content-MD5 describe the upstream's bytes, which redaction changes: they are removed
+ *   (RFC 9110 8.8.3). Content-Length is framing, which the relay owns (edge/relay.ts drops it for
+ *   any rewritten body and sets its own on a whole one).
  * - An error mid-stream destroys the stream: what is held back (unscanned) is never flushed.
  * - Block mode: SSE events are replaced one by one; other bodies are held whole (up to the cap)
  *   and replaced by a JSON-RPC error (JSON) or a short text when a rule matches.
@@ -46,8 +47,8 @@ export interface DlpTransformOptions {
 }
 
 const NO_CODINGS: readonly string[] = [];
-/** Headers that describe the upstream's bytes, which redaction may change. */
-const REWRITTEN_AWAY = ['content-length', 'etag', 'content-md5'] as const;
+/** Headers that describe the upstream's bytes, which redaction may change (Content-Length: the relay's). */
+const REWRITTEN_AWAY = ['etag', 'content-md5'] as const;
 /** How one content coding is decoded: a whole body (its output capped), or as a stream. */
 interface Coding {
   readonly sync: (body: Buffer, opts: { maxOutputLength: number }) => Buffer;

@@ -140,6 +140,7 @@ export class Relay implements UpstreamSink {
       rewriters.push(out);
     }
     const headers = clientResponseHeaders(head.headers, ctx.responseHeaders);
+    // The relay owns framing: a rewritten body's length is unknown until it is whole (then set below).
     if (rewriters.length > 0) delete headers['content-length'];
     this.#status = head.status;
     this.#headers = headers;

@@ -204,9 +204,9 @@ function jsonRewriter(matcher: () => Matcher, ids: readonly RpcCall['id'][] | un
 
 /**
  * A response stage that hides the tools `identity` may not call from tools/list results in
- * `application/json` and `text/event-stream` responses. Other content types pass untouched. It drops
- * Content-Length (the body may shrink) and refuses compressed bodies it cannot read (the proxy asks
- * the upstream for `Accept-Encoding: identity`).
+ * `application/json` and `text/event-stream` responses. Other content types pass untouched. It
+ * refuses compressed bodies it cannot read (the proxy asks the upstream for `Accept-Encoding:
+ * identity`). The body may shrink: the relay drops or resets Content-Length for every rewritten body.
  */
 export function createToolsListFilter(policy: ToolPolicy, identity: Identity | undefined, opts: ToolsListFilterOptions = {}): ResponseStage {
   const max = opts.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
@@ -222,7 +222,6 @@ export function createToolsListFilter(policy: ToolPolicy, identity: Identity | u
     if (encoding !== '' && encoding !== 'identity') {
       return { status: 502, code: ERR.UPSTREAM_UNAVAILABLE, body: { error: 'Bad Gateway', message: 'The upstream response is compressed and tools/list cannot be filtered' } };
     }
-    delete head.headers['content-length'];
     const matcher = (): Matcher => new Matcher(keep, opts.ids);
     return kind === 'sse' ? sseRewriter(matcher, max) : jsonRewriter(matcher, opts.ids, max);
   };

@@ -59,7 +59,6 @@ test('property: the real transform (text/plain, application/json) gives the same
         const r = await runTransform(t, { 'content-type': ct, 'content-length': String(buf.length), etag: '"x"' }, chunks);
         assert.equal(r.error, undefined);
         assert.equal(Buffer.concat(r.out).toString('utf8'), expected);
-        assert.equal(r.headers['content-length'], undefined);
         assert.equal(r.headers.etag, undefined);
         if (ct === 'application/json') assert.equal((JSON.parse(expected) as { id: number }).id, 1);
       }
