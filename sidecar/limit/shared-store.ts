@@ -16,7 +16,7 @@ import { parseRedisUrl } from '../redis/url.ts';
 import { SETTINGS } from '../settings.ts';
 import { createFailoverStore } from './failover-store.ts';
 import { createMemoryStore } from './memory-store.ts';
-import { LOAD_SCRIPT, createRedisStore, type RedisStore } from './redis-store.ts';
+import { LOAD_SCRIPT, createRedisStore } from './redis-store.ts';
 import type { RateLimitStore } from './store.ts';
 
 export type SharedStoreConfig = Pick<
@@ -36,7 +36,6 @@ export interface SharedStoreDeps {
 export interface SharedLimitStore {
   /** For the limiter: the Redis store inside its failure mode. */
   readonly store: RateLimitStore;
-  readonly redis: RedisStore;
   readonly client: RedisClient;
   close(): void;
 }
@@ -96,5 +95,5 @@ export function createSharedLimitStore(config: SharedStoreConfig, deps: SharedSt
     mode === 'local'
       ? createFailoverStore({ shared: redis, mode, onFallback, local: createMemoryStore({ maxKeys: Math.min(MAX_LOCAL_KEYS, config.rateLimitMaxKeys * kinds) }) })
       : createFailoverStore({ shared: redis, mode, onFallback });
-  return { store, redis, client, close: () => client.close() };
+  return { store, client, close: () => client.close() };
 }

@@ -75,8 +75,6 @@ export type ForwardResult = { readonly ok: true; readonly control: UpstreamContr
 export interface Forwarder {
   /** Start a request; the response goes to `sink`. A full lane answers at once, and nothing is sent. */
   forward(req: ForwardRequest, sink: UpstreamSink): ForwardResult;
-  /** Requests in flight in a lane. */
-  inUse(lane: Lane): number;
   /** True while the ordinary lane is full: new ordinary requests are refused (readiness says so). */
   saturated(): boolean;
   close(): Promise<void>;
@@ -185,7 +183,6 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       );
       return { ok: true, control: exchange };
     },
-    inUse: (lane) => used[lane],
     saturated: () => used.ordinary >= caps.ordinary,
     async close() {
       await pool.close().catch(() => pool.destroy());
