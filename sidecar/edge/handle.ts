@@ -67,7 +67,7 @@ export function createHandler(edge: Edge): (req: IncomingMessage, res: ServerRes
     // RFC 9110 10.1.1: the client waits for this before sending the body; only now is it wanted.
     if (expectContinue && !res.destroyed) res.writeContinue();
     if (!hasBody(req.headers)) return bodyRead(ex, NO_BODY);
-    return readRequestBody(req, ctx, config.maxBodyBytes).then((body) => bodyRead(ex, body));
+    return andThen(readRequestBody(req, ctx, config.maxBodyBytes), (body) => bodyRead(ex, body));
   }
 
   function bodyRead(ex: Exchange, body: BodyResult): void | Promise<void> {

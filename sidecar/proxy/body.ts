@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { Reply, RequestContext } from '../context.ts';
 import { ERR } from '../errors.ts';
-import { bodyKind, hasBody } from './media-type.ts';
+import { bodyKind } from './media-type.ts';
 
 const tooLarge = (max: number): Reply => ({
   status: 413,
@@ -69,8 +69,11 @@ function readWhole(req: IncomingMessage, ctx: RequestContext, max: number): Prom
   });
 }
 
-export async function readRequestBody(req: IncomingMessage, ctx: RequestContext, max: number): Promise<BodyResult> {
-  if (!hasBody(req.headers)) return {};
+/**
+ * Read or wrap the body of a request that has one (the edge checks hasBody first). A promise only
+ * for a JSON body, which is read whole; a refusal or a stream is known at once.
+ */
+export function readRequestBody(req: IncomingMessage, ctx: RequestContext, max: number): BodyResult | Promise<BodyResult> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > max) return { reply: tooLarge(max) };
 
