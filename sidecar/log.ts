@@ -77,7 +77,7 @@ export type RequestLogger = (fields: Record<string, unknown>) => void;
  * The redaction stays: a top-level field pino would redact is censored the same way, and a line
  * with any object value (where the nested redact paths apply) goes through pino itself.
  */
-export function createRequestLogger(log: Logger, destination: DestinationStream): RequestLogger {
+function createRequestLogger(log: Logger, destination: DestinationStream): RequestLogger {
   const name = `,"name":${JSON.stringify(OPERATIONAL_NAME)}`;
   return (fields) => {
     if (!log.isLevelEnabled('info')) return;

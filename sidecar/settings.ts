@@ -178,7 +178,7 @@ export function url<const C extends Common<string> & { https?: boolean; pathless
 }
 
 /** A URL with any password in it masked, so an error message never repeats one. */
-export function maskUserinfo(raw: string): string {
+function maskUserinfo(raw: string): string {
   return raw.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/, '$1:<redacted>@');
 }
 

@@ -20,7 +20,7 @@ function distance(a: string, b: string): number {
  * intent; undefined otherwise. Names longer than 100 characters get no suggestion (bounded work
  * on hostile input).
  */
-export function closest(name: string, known: Iterable<string>): string | undefined {
+function closest(name: string, known: Iterable<string>): string | undefined {
   if (name.length > 100) return undefined;
   let best: string | undefined;
   let bestD = 4;

@@ -10,7 +10,7 @@ import { CONFIG_FILE_ENV, FILE_SECTIONS, SETTINGS } from './settings.ts';
 import { didYouMean } from './suggest.ts';
 
 /** Every sidecar variable starts with this; any other variable that does is a mistake. */
-export const ENV_PREFIX = 'MCP_AUTH_';
+const ENV_PREFIX = 'MCP_AUTH_';
 
 const KNOWN_ENV: ReadonlySet<string> = new Set([...Object.values(SETTINGS).map((s) => s.env), CONFIG_FILE_ENV]);
 const KNOWN_FILE: ReadonlySet<string> = new Set([...Object.values(SETTINGS).map((s) => s.file), ...FILE_SECTIONS]);
@@ -33,7 +33,7 @@ const SERVICE_LINKS: ReadonlyArray<readonly [RegExp, (v: string) => boolean]> = 
  * recognised by both its name and its value (an address, a port, `tcp://addr:port`), so a typo such
  * as `MCP_AUTH_PORT=8080` is still reported.
  */
-export function isServiceLink(name: string, value: string): boolean {
+function isServiceLink(name: string, value: string): boolean {
   return SERVICE_LINKS.some(([re, valueOk]) => re.test(name) && valueOk(value));
 }
 

@@ -21,7 +21,7 @@ import { ERR } from '../errors.ts';
 import { METADATA_SUFFIX, REALM } from './challenge.ts';
 
 /** The challenge for API keys. The header name is an RFC 9110 token (settings.ts), safe unquoted or quoted. */
-export function apiKeyChallenge(config: Pick<Config, 'apiKeyHeader'>): string {
+function apiKeyChallenge(config: Pick<Config, 'apiKeyHeader'>): string {
   return `ApiKey realm="${REALM}", header="${config.apiKeyHeader}"`;
 }
 

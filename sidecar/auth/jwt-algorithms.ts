@@ -7,9 +7,9 @@ import { ConfigError } from '../errors.ts';
 import { SETTINGS, type Settings } from '../settings.ts';
 
 /** Algorithms accepted when MCP_AUTH_JWT_ALGORITHMS is unset and keys come from a JWKS. */
-export const DEFAULT_ASYMMETRIC_ALGORITHMS = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA']);
+const DEFAULT_ASYMMETRIC_ALGORITHMS = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA']);
 /** Algorithms accepted when MCP_AUTH_JWT_ALGORITHMS is unset and a shared secret is configured. */
-export const DEFAULT_SECRET_ALGORITHMS = Object.freeze(['HS256']);
+const DEFAULT_SECRET_ALGORITHMS = Object.freeze(['HS256']);
 
 /** The algorithm list in force, checked against the key source. Throws ConfigError. */
 export function resolveAlgorithms(config: Pick<Settings, 'jwtAlgorithms' | 'jwtSecret'>): readonly string[] {

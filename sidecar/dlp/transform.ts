@@ -69,13 +69,13 @@ function header(head: UpstreamResponseHead, name: string): string | undefined {
 }
 
 /** Response headers DLP leaves alone: framing and protocol-opaque values (see the README, "DLP"). */
-export const UNSCANNED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'date', 'last-modified', 'etag', 'mcp-session-id', 'mcp-protocol-version']);
+const UNSCANNED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'date', 'last-modified', 'etag', 'mcp-session-id', 'mcp-protocol-version']);
 
 /**
  * Redact secrets in response header values (a `Location` with a key in its query, a custom header
  * carrying a token), as plain text. Returns the rules that matched; the values are changed in place.
  */
-export function redactResponseHeaders(headers: Record<string, string | string[]>, redactor: Redactor, onMatch: (rule: string) => void): string[] {
+function redactResponseHeaders(headers: Record<string, string | string[]>, redactor: Redactor, onMatch: (rule: string) => void): string[] {
   const matches: string[] = [];
   const hit = (rule: string): void => {
     matches.push(rule);

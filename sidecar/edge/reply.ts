@@ -12,7 +12,7 @@ import { hasBody } from '../proxy/media-type.ts';
  * draining, or the request's body was not read. Node would otherwise read and discard an unread
  * body to keep the connection, so a refused client could go on uploading for as long as it likes.
  */
-export function mustClose(req: IncomingMessage, reply: Pick<Reply, 'close'>, draining: boolean): boolean {
+function mustClose(req: IncomingMessage, reply: Pick<Reply, 'close'>, draining: boolean): boolean {
   return reply.close === true || draining || (hasBody(req.headers) && !req.complete);
 }
 

@@ -16,7 +16,7 @@ export type { Era, McpMessage, MessageRead } from '../context.ts';
 export const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 
 /** The first modern revision. Revisions are ISO dates, so string order is chronological. */
-export const FIRST_MODERN_VERSION = '2026-07-28';
+const FIRST_MODERN_VERSION = '2026-07-28';
 
 /** Whether a protocol revision belongs to the modern era (the same test the MCP SDK makes). */
 export const isModernVersion = (v: string): boolean => v >= FIRST_MODERN_VERSION;
@@ -25,7 +25,7 @@ export const isModernVersion = (v: string): boolean => v >= FIRST_MODERN_VERSION
  * The methods whose body field the `Mcp-Name` header mirrors (streamable-http, "Standard Request
  * Headers"; the `tasks/*` rows come from the tasks extension's HTTP binding, as the MCP SDK has them).
  */
-export const NAME_SOURCE: Readonly<Record<string, 'name' | 'uri' | 'taskId'>> = Object.freeze({
+const NAME_SOURCE: Readonly<Record<string, 'name' | 'uri' | 'taskId'>> = Object.freeze({
   'tools/call': 'name',
   'prompts/get': 'name',
   'resources/read': 'uri',

@@ -29,7 +29,7 @@ export interface MessageStageDeps {
 }
 
 /** Whether a request is one this stage reads: every body, whatever the method (as tool policy). */
-export const carriesBody = (ctx: Pick<RequestContext, 'method' | 'body' | 'headers'>): boolean => ctx.method === 'POST' || ctx.body !== undefined || hasBody(ctx.headers);
+const carriesBody = (ctx: Pick<RequestContext, 'method' | 'body' | 'headers'>): boolean => ctx.method === 'POST' || ctx.body !== undefined || hasBody(ctx.headers);
 
 /** Read and classify a body: the message, or the Reply refusing it. Pure but for the parse. */
 export function readMessage(body: Buffer, headers: RequestContext['headers']): MessageRead {
@@ -40,7 +40,7 @@ export function readMessage(body: Buffer, headers: RequestContext['headers']): M
 }
 
 /** The 400 a header/body disagreement gets (streamable-http, "Server Validation"). */
-export function headerMismatchReply(m: McpMessage, mismatch: HeaderMismatch): Reply {
+function headerMismatchReply(m: McpMessage, mismatch: HeaderMismatch): Reply {
   const first = m.calls[0];
   const id = !Array.isArray(m.doc) && first?.kind === 'request' ? first.id : null;
   return {

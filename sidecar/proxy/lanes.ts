@@ -12,7 +12,7 @@ import type { Lane } from './forward.ts';
 import { bodyKind } from './media-type.ts';
 
 /** The 2026-07-28 method whose SSE response carries long-lived notifications. */
-export const LISTEN_METHOD = 'subscriptions/listen';
+const LISTEN_METHOD = 'subscriptions/listen';
 
 /** Whether the request, if answered with an event stream, holds it open for long. */
 export function opensLongLivedStream(ctx: Pick<RequestContext, 'method' | 'exempt' | 'rpc'>): boolean {
