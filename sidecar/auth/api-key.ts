@@ -33,10 +33,9 @@ function entry(key: string): KeyEntry {
   return { bytes: Buffer.from(key, 'utf8'), id: keyId(key) };
 }
 
-/** Keys in force, each padded to one width for the comparison. */
+/** Keys in force, each padded to one width (the longest key's) for the comparison. */
 interface KeySet {
   readonly keys: readonly KeyEntry[];
-  readonly width: number;
   readonly padded: readonly Buffer[];
 }
 
@@ -44,7 +43,6 @@ function keySet(keys: readonly KeyEntry[]): KeySet {
   const width = Math.max(1, ...keys.map((k) => k.bytes.length));
   return {
     keys,
-    width,
     padded: keys.map((k) => {
       const b = Buffer.alloc(width);
       k.bytes.copy(b);
@@ -83,9 +81,7 @@ const RECHECK_MS = 2_000;
 
 export function createKeyStore(opts: { keys: readonly string[]; file?: string | undefined } & KeyStoreEvents): KeyStore {
   const fixed = opts.keys.map(entry);
-  let fromFile: KeyEntry[] = [];
-  let all = fixed;
-  let set = keySet(all);
+  let set = keySet(fixed);
   let lastStamp = '';
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -107,16 +103,15 @@ export function createKeyStore(opts: { keys: readonly string[]; file?: string | 
     try {
       keys = parseKeyFile(readFileSync(file, 'utf8'));
     } catch (err) {
-      opts.onReloadError?.(`cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; keeping ${all.length} key(s)`);
+      opts.onReloadError?.(`cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; keeping ${set.keys.length} key(s)`);
       return;
     }
     if (keys.length === 0) {
-      opts.onReloadError?.(`key file ${file} holds no keys; keeping ${all.length} key(s)`);
+      opts.onReloadError?.(`key file ${file} holds no keys; keeping ${set.keys.length} key(s)`);
       return;
     }
-    fromFile = keys.map(entry);
-    all = [...fixed, ...fromFile];
-    set = keySet(all);
+    const fromFile = keys.map(entry);
+    set = keySet([...fixed, ...fromFile]);
     opts.onReload?.(fromFile.length);
   };
 
@@ -140,7 +135,8 @@ export function createKeyStore(opts: { keys: readonly string[]; file?: string | 
 
   return {
     match(presented) {
-      const { keys, width, padded } = set;
+      const { keys, padded } = set;
+      const width = padded[0]?.length ?? 0;
       const bytes = Buffer.from(presented, 'utf8');
       const value = Buffer.alloc(width);
       bytes.copy(value, 0, 0, width);
@@ -154,7 +150,7 @@ export function createKeyStore(opts: { keys: readonly string[]; file?: string | 
       return found;
     },
     get size() {
-      return all.length;
+      return set.keys.length;
     },
     reload,
     close() {
