@@ -11,11 +11,11 @@
  * show (decoded from Base64 first), the request is refused with 400 naming the header: never sent.
  */
 import type { Config } from '../config.ts';
-import type { Reply, RequestContext, Stage } from '../context.ts';
+import type { MessageRead, Reply, RequestContext, Stage } from '../context.ts';
 import { ERR } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { NAME_HEADER, PARAM_PREFIX, VERSION_HEADER, checkMirroredHeaders, headerLabel, decodeMirrored, mirroredHeaders } from '../mcp/mirrored-headers.ts';
+import { NAME_HEADER, PARAM_PREFIX, VERSION_HEADER, checkMirroredHeaders, headerLabel, decodeMirrored, isMirroredHeader, mirroredHeaders } from '../mcp/mirrored-headers.ts';
 import { remirror } from '../mcp/remirror.ts';
 import { readMessage } from '../mcp/stage.ts';
 import { createRedactor, type Redactor } from './redactor.ts';
@@ -25,11 +25,18 @@ import { hasBody } from '../proxy/media-type.ts';
 
 const refused = (message: string): Reply => ({ status: 400, code: ERR.DLP_BLOCKED, body: { error: 'Bad Request', message } });
 
-/** The headers as they will be forwarded: the request's, with this request's rewrites applied. */
-function forwarded(ctx: RequestContext): RequestContext['headers'] {
-  const out: RequestContext['headers'] = {};
-  for (const [k, v] of Object.entries(ctx.headers)) if (!ctx.dropHeaders.has(k)) out[k] = v;
-  return { ...out, ...ctx.addHeaders };
+/**
+ * The mirrored headers as they will be forwarded: the request's, with this request's rewrites
+ * applied; undefined when there are none (a 2025 request). Only these are ever read here.
+ */
+function forwardedMirrored(ctx: RequestContext): RequestContext['headers'] | undefined {
+  let out: RequestContext['headers'] | undefined;
+  for (const name in ctx.headers) {
+    const value = ctx.headers[name];
+    if (value !== undefined && isMirroredHeader(name) && !ctx.dropHeaders.has(name)) (out ??= {})[name] = value;
+  }
+  for (const name in ctx.addHeaders) if (isMirroredHeader(name)) (out ??= {})[name] = ctx.addHeaders[name];
+  return out;
 }
 
 /**
@@ -78,12 +85,12 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
       if (ctx.body === undefined) return undefined;
       const before = ctx.message?.ok === true ? ctx.message.message : undefined;
       const r = redactRequestBody(redactor, ctx.body, { jsonRpc: before !== undefined });
+      let reread: Extract<MessageRead, { ok: true }> | undefined;
       if (r.matches.length > 0) {
         for (const rule of r.matches) onMatch(rule);
         if (config.dlpMode === 'block') return refused(`Request blocked by DLP rule(s): ${[...new Set(r.matches)].join(', ')}`);
         ctx.body = r.body;
         if (before !== undefined) {
-          // The one view every later stage reads follows the body the upstream will get.
           const read = readMessage(r.body, ctx.headers);
           if (!read.ok) return refused('Request blocked: the redacted body is no longer a JSON-RPC message');
           const next = remirror(before, read.message, ctx.headers);
@@ -92,14 +99,19 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
             ctx.dropHeaders.add(name);
             ctx.addHeaders[name] = value;
           }
-          const mismatch = checkMirroredHeaders(read.message, forwarded(ctx));
-          if (mismatch !== undefined) return refused(`Request blocked: after redaction the headers disagree with the body (${mismatch.reason})`);
-          ctx.message = read;
-          ctx.rpc = read.message.calls;
+          reread = read;
         }
       }
+      const mirrored = forwardedMirrored(ctx);
+      if (reread !== undefined) {
+        const mismatch = checkMirroredHeaders(reread.message, mirrored ?? {});
+        if (mismatch !== undefined) return refused(`Request blocked: after redaction the headers disagree with the body (${mismatch.reason})`);
+        // The one view every later stage reads follows the body the upstream will get.
+        ctx.message = reread;
+        ctx.rpc = reread.message.calls;
+      }
       // What a header still holds after that is a secret the body did not show: never sent.
-      const inHeader = scanMirrored(redactor, forwarded(ctx), onMatch);
+      const inHeader = mirrored === undefined ? undefined : scanMirrored(redactor, mirrored, onMatch);
       if (inHeader !== undefined) {
         return refused(`Request blocked by DLP rule(s) ${inHeader.rules.join(', ')} in the ${headerLabel(inHeader.header)} header, which its body value does not carry`);
       }

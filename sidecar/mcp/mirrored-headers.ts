@@ -108,12 +108,15 @@ export function argumentsOf(doc: unknown): unknown {
   return isObject(params) ? params.arguments : undefined;
 }
 
+/** Whether a lower-case header name is one that mirrors the body. */
+export const isMirroredHeader = (name: string): boolean => name === VERSION_HEADER || name === METHOD_HEADER || name === NAME_HEADER || name.startsWith(PARAM_PREFIX);
+
 /** The mirrored headers a request carries (lower-case names), values as Node joined them. */
 export function mirroredHeaders(headers: IncomingHttpHeaders): [string, string][] {
   const out: [string, string][] = [];
   for (const [name, v] of Object.entries(headers)) {
     if (v === undefined) continue;
-    if (name === VERSION_HEADER || name === METHOD_HEADER || name === NAME_HEADER || name.startsWith(PARAM_PREFIX)) out.push([name, Array.isArray(v) ? v.join(', ') : v]);
+    if (isMirroredHeader(name)) out.push([name, Array.isArray(v) ? v.join(', ') : v]);
   }
   return out;
 }
