@@ -73,10 +73,15 @@ export class Exchange {
     this.res.writeHead(status, headers);
   }
 
-  /** A failure after the request was accepted: answered when nothing was sent, else the connection is cut. */
-  fail(err: unknown, what: string): void {
+  /**
+   * A failure after the request was accepted: answered when nothing was sent, else the connection is
+   * cut. One log line: `warn` with the message and code for a failure the edge expects (a stream
+   * cut, a body refused), `error` with the whole error (its stack) for one it does not.
+   */
+  fail(err: unknown, what: string, level: 'warn' | 'error' = 'warn'): void {
     const e = err as { message?: string; code?: string };
-    this.edge.log.warn({ err: e.message, code: e.code }, what);
+    if (level === 'error') this.edge.log.error({ err }, what);
+    else this.edge.log.warn({ err: e.message, code: e.code }, what);
     if (this.canAnswer) this.answer(errorReply(err));
     else this.res.destroy();
   }

@@ -38,10 +38,7 @@ const hasToolCall = (rpc: readonly { method: string }[] | undefined): boolean =>
 const NO_BODY: BodyResult = Object.freeze({});
 const noop = (): void => {};
 
-function failed(ex: Exchange, err: unknown): void {
-  ex.edge.log.error({ err }, 'request handling failed');
-  ex.fail(err, 'request handling failed');
-}
+const failed = (ex: Exchange, err: unknown): void => ex.fail(err, 'request handling failed', 'error');
 
 export function createHandler(edge: Edge): (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void {
   const { pipeline, metrics, config } = edge;
