@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createRedactor } from '../sidecar/dlp/redactor.ts';
 import { DEFAULT_RULES } from '../sidecar/dlp/rules.ts';
 import { createDlpTransform } from '../sidecar/dlp/transform.ts';
-import { createRequestContext, type RequestContext } from '../sidecar/context.ts';
+import { createRequestContext, upstreamResponseHead, type RequestContext } from '../sidecar/context.ts';
 
 const TARGET = 10 * 1024 * 1024;
 const CHUNK = 64 * 1024;
@@ -52,7 +52,7 @@ function mcpPost(): RequestContext {
 
 async function runTransform(body: Buffer, ctx?: RequestContext): Promise<{ ms: number; out: number }> {
   const redactor = createRedactor({ patterns: [] });
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' })({ status: 200, headers: { 'content-type': 'text/event-stream' } }, ctx as RequestContext);
+  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' })(upstreamResponseHead(200, { 'content-type': 'text/event-stream' }), ctx as RequestContext);
   if (!t || 'status' in t) throw new Error('expected a body rewriter');
   const chunks: Buffer[] = [];
   for (let o = 0; o < body.length; o += CHUNK) chunks.push(body.subarray(o, o + CHUNK));

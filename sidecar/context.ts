@@ -12,6 +12,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';
 import type { ErrorCode } from './errors.ts';
+import { bodyKind, type BodyKind } from './proxy/media-type.ts';
 
 /** Who is calling, once authenticated. */
 export interface Identity {
@@ -90,8 +91,15 @@ export interface Reply {
 /** The upstream's response as a transform sees it: status and headers, before any byte is sent. */
 export interface UpstreamResponseHead {
   readonly status: number;
-  /** Response headers, lower-case names; a transform may change them (e.g. drop content-length). */
+  /** Response headers, lower-case names; a transform may change them (redact a value), never Content-Type. */
   readonly headers: Record<string, string | string[]>;
+  /** What the Content-Type says the body is, classified once for every stage. */
+  readonly kind: BodyKind;
+}
+
+/** The head of an upstream response, its Content-Type classified (proxy/media-type.ts). */
+export function upstreamResponseHead(status: number, headers: Record<string, string | string[]>): UpstreamResponseHead {
+  return { status, headers, kind: bodyKind(headers['content-type']) };
 }
 
 /**

@@ -21,7 +21,6 @@
  *   stream carry JSON-RPC messages: their protocol-opaque fields (ids, requestState, cursors,
  *   progress tokens; mcp/opaque-fields.ts) are never altered. Other JSON is content throughout.
  */
-import { bodyKind } from '../proxy/media-type.ts';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import type { BodyRewriter, Reply, RequestContext, ResponseStage, UpstreamResponseHead } from '../context.ts';
@@ -111,7 +110,7 @@ export function createDlpTransform(opts: DlpTransformOptions): ResponseStage {
     }
     for (const h of REWRITTEN_AWAY) delete head.headers[h];
     if (coding) delete head.headers['content-encoding'];
-    const kind = bodyKind(header(head, 'content-type'));
+    const kind = head.kind;
     const json = { jsonRpc: carriesJsonRpc(ctx, kind) };
     const pipe = (): TextPipe => {
       if (kind === 'sse') return createSsePipe(redactor, mode, onMatch, maxEvent, json);

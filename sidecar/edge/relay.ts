@@ -22,11 +22,10 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
-import type { BodyRewriter, UpstreamResponseHead } from '../context.ts';
+import { upstreamResponseHead, type BodyRewriter } from '../context.ts';
 import { classifyUpstreamError, type UpstreamControl, type UpstreamSink } from '../proxy/forward.ts';
 import { clientResponseHeaders } from '../proxy/headers.ts';
 import { isLongLivedResponse } from '../proxy/lanes.ts';
-import { bodyKind } from '../proxy/media-type.ts';
 import { ERR, WardenError } from '../errors.ts';
 import type { Exchange } from './exchange.ts';
 
@@ -121,7 +120,7 @@ export class Relay implements UpstreamSink {
     const ex = this.#ex;
     const { ctx, res } = ex;
     if (res.destroyed) return this.#teardown(); // the client left while the request was read
-    const head: UpstreamResponseHead = { status, headers: upstreamHeaders };
+    const head = upstreamResponseHead(status, upstreamHeaders);
     this.#declared = Number(upstreamHeaders['content-length'] ?? NaN);
     const rewriters = this.#rewriters;
     for (const stage of ctx.responseStages) {
@@ -151,7 +150,7 @@ export class Relay implements UpstreamSink {
       res.end();
       return;
     }
-    this.#sse = bodyKind(head.headers['content-type']) === 'sse';
+    this.#sse = head.kind === 'sse';
     if (this.#sse) ex.edge.metrics.openStreams.inc();
     if (rewriters.length > 0 && !this.#sse && this.#declared <= WHOLE_BODY_MAX) {
       this.#mode = Mode.Whole;

@@ -26,7 +26,6 @@ import { Transform } from 'node:stream';
 import type { BodyRewriter, Identity, Reply, ResponseStage, RpcCall } from '../context.ts';
 import { ERR, WardenError } from '../errors.ts';
 import { SseSplitter, eventData, parseEventLines, replaceEventData } from '../stream/sse.ts';
-import { bodyKind } from '../proxy/media-type.ts';
 import { RPC_ERROR, rpcError } from '../jsonrpc-error.ts';
 import { decideTool, type ToolPolicy } from './tools.ts';
 
@@ -213,7 +212,7 @@ export function createToolsListFilter(policy: ToolPolicy, identity: Identity | u
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`createToolsListFilter: maxBufferBytes must be a whole number >= 1; got ${max}`);
   const keep = (name: string): boolean => decideTool(policy, identity, name) === 'allow';
   return (head): BodyRewriter | Reply | undefined => {
-    const kind = bodyKind(head.headers['content-type']);
+    const kind = head.kind;
     // Shape mode reads event streams only: a GET answering JSON is not an MCP message stream, and
     // buffering it whole (it may be large) would buy nothing.
     if (kind === 'text' || (kind === 'json' && opts.ids === undefined)) return undefined;

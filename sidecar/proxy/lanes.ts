@@ -9,7 +9,6 @@
  */
 import type { RequestContext, UpstreamResponseHead } from '../context.ts';
 import type { Lane } from './forward.ts';
-import { bodyKind } from './media-type.ts';
 
 /** The 2026-07-28 method whose SSE response carries long-lived notifications. */
 const LISTEN_METHOD = 'subscriptions/listen';
@@ -24,7 +23,7 @@ export function opensLongLivedStream(ctx: Pick<RequestContext, 'method' | 'exemp
 
 /** Whether this response is a long-lived stream (counted, limited and ended on drain). */
 export function isLongLivedResponse(ctx: Pick<RequestContext, 'method' | 'exempt' | 'rpc'>, head: UpstreamResponseHead): boolean {
-  return opensLongLivedStream(ctx) && bodyKind(head.headers['content-type']) === 'sse';
+  return opensLongLivedStream(ctx) && head.kind === 'sse';
 }
 
 /** The upstream lane a request is counted in. */

@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
-import type { BodyRewriter, Reply, RequestContext, ResponseStage } from '../../../sidecar/context.ts';
+import { upstreamResponseHead, type BodyRewriter, type Reply, type RequestContext, type ResponseStage } from '../../../sidecar/context.ts';
 import type { Sink } from '../../../sidecar/dlp/scanner.ts';
 
 const chars = (alphabet: string, min: number, max = min): fc.Arbitrary<string> =>
@@ -72,7 +72,7 @@ export async function runTransform(
   chunks: readonly Buffer[],
   ctx?: RequestContext,
 ): Promise<{ reply?: Reply; out: Buffer[]; headers: Record<string, string | string[]>; error?: Error }> {
-  const head = { status: 200, headers: { ...headers } as Record<string, string | string[]> };
+  const head = upstreamResponseHead(200, { ...headers });
   const stage = t(head, ctx as RequestContext);
   if (!stage || 'status' in stage) return { reply: stage as Reply, out: [], headers: head.headers };
   const rewriter: BodyRewriter = stage;

@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { createRedactor } from '../../../sidecar/dlp/redactor.ts';
 import { redactRequestBody } from '../../../sidecar/dlp/request.ts';
 import { createDlpTransform } from '../../../sidecar/dlp/transform.ts';
+import { upstreamResponseHead } from '../../../sidecar/context.ts';
 import { bodyKind } from '../../../sidecar/proxy/media-type.ts';
 import { chunk, runTransform } from './secrets.ts';
 
@@ -40,20 +41,20 @@ for (const [coding, encode] of [
 test('an unknown or stacked Content-Encoding is refused with a 502 Reply, never passed unscanned', () => {
   const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
   for (const ce of ['zstd', 'compress', 'gzip, br']) {
-    const head = { status: 200, headers: { 'content-type': 'application/json', 'content-encoding': ce } as Record<string, string> };
+    const head = upstreamResponseHead(200, { 'content-type': 'application/json', 'content-encoding': ce });
     const r = t(head, undefined as never);
     assert.ok(r && 'status' in r, ce);
     assert.equal((r as { status: number }).status, 502);
     assert.equal((r as { code: string }).code, 'ERR_DLP_BLOCKED');
   }
-  const identity = t({ status: 200, headers: { 'content-encoding': 'identity' } }, undefined as never);
+  const identity = t(upstreamResponseHead(200, { 'content-encoding': 'identity' }), undefined as never);
   assert.ok(identity && 'stream' in identity);
 });
 
 test('a Content-Encoding named like an Object property (constructor, toString, __proto__) is unknown too: refused', () => {
   const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
   for (const ce of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
-    const r = t({ status: 200, headers: { 'content-type': 'text/plain', 'content-encoding': ce } }, undefined as never);
+    const r = t(upstreamResponseHead(200, { 'content-type': 'text/plain', 'content-encoding': ce }), undefined as never);
     assert.ok(r && 'status' in r, ce);
     assert.equal((r as { status: number }).status, 502, ce);
   }
@@ -133,11 +134,11 @@ test('whole(): a body no rule can match passes without a scanner; every escaped 
   const counting: typeof redactor = { ...redactor, stream: (...args) => (scanners++, redactor.stream(...args)) };
   const t = createDlpTransform({ redactor: counting, mode: 'redact', direction: 'response' });
   const rewrite = (body: string, type = 'application/json'): Buffer => {
-    const r = t({ status: 200, headers: { 'content-type': type } }, undefined as never) as { whole(b: Buffer): Buffer };
+    const r = t(upstreamResponseHead(200, { 'content-type': type }), undefined as never) as { whole(b: Buffer): Buffer };
     return r.whole(Buffer.from(body));
   };
   const clean = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'nothing secret here\n\tat all' }] } }));
-  const out = (t({ status: 200, headers: { 'content-type': 'application/json' } }, undefined as never) as { whole(b: Buffer): Buffer }).whole(clean);
+  const out = (t(upstreamResponseHead(200, { 'content-type': 'application/json' }), undefined as never) as { whole(b: Buffer): Buffer }).whole(clean);
   assert.equal(out, clean, 'the same Buffer');
   assert.equal(scanners, 0, 'no scanner for a body no rule can match');
 

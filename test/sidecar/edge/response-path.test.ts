@@ -12,7 +12,7 @@ import zlib from 'node:zlib';
 import { createRedactor } from '../../../sidecar/dlp/redactor.ts';
 import { createDlpTransform } from '../../../sidecar/dlp/transform.ts';
 import { WHOLE_BODY_MAX } from '../../../sidecar/edge/relay.ts';
-import type { BodyRewriter } from '../../../sidecar/context.ts';
+import { upstreamResponseHead, type BodyRewriter } from '../../../sidecar/context.ts';
 import { startScriptedUpstream, type Framing, type ScriptedResponse, type ScriptedUpstream } from '../../helpers/scripted-upstream.ts';
 import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
 import { prng } from '../../helpers/prng.ts';
@@ -86,7 +86,7 @@ function writesOf(c: Chunking, size: number, rnd: () => number): number[] | unde
 /** What the client must get: whole-body redaction of the decoded body (SSE: event by event). */
 function expected(media: Media, decoded: Buffer): Buffer {
   if (media === 'sse') {
-    const stage = createDlpTransform({ redactor, mode: 'redact', direction: 'response' })({ status: 200, headers: { 'content-type': MEDIA.sse } }, undefined as never) as BodyRewriter;
+    const stage = createDlpTransform({ redactor, mode: 'redact', direction: 'response' })(upstreamResponseHead(200, { 'content-type': MEDIA.sse }), undefined as never) as BodyRewriter;
     return stage.whole(decoded);
   }
   return Buffer.from(redactor.redactLatin1(decoded.toString('latin1'), media === 'json').text, 'latin1');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRateLimiter } from '../../../sidecar/limit/limiter.ts';
 import { STREAM_RETRY_AFTER_S } from '../../../sidecar/limit/streams.ts';
-import type { Reply, RpcCall } from '../../../sidecar/context.ts';
+import { upstreamResponseHead, type Reply, type RpcCall } from '../../../sidecar/context.ts';
 import { apiKey, clock, limiterConfig, makeCtx, run, type Ctx } from './helpers.ts';
 
 const call = (tool: string, id = 1): RpcCall => ({ id, method: 'tools/call', tool });
@@ -60,8 +60,8 @@ test('stream limit: long-lived streams per identity counted by what the upstream
   const limited: string[] = [];
   const rl = createRateLimiter(limiterConfig({ maxStreamsPerIdentity: 2 }), { onLimited: (l) => limited.push(l) });
   const streams = rl.streams!;
-  const SSE = { status: 200, headers: { 'content-type': 'text/event-stream' } };
-  const JSON_HEAD = { status: 200, headers: { 'content-type': 'application/json' } };
+  const SSE = upstreamResponseHead(200, { 'content-type': 'text/event-stream' });
+  const JSON_HEAD = upstreamResponseHead(200, { 'content-type': 'application/json' });
   /** Run the stage, then the response stage it registered (if any) with the upstream's head. */
   const exchange = async (ctx: Ctx, head: typeof SSE = SSE) => {
     const before = await run(streams.stage, ctx);

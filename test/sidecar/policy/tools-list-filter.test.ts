@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import fc from 'fast-check';
-import type { BodyRewriter, Identity, RequestContext } from '../../../sidecar/context.ts';
+import { upstreamResponseHead, type BodyRewriter, type Identity, type RequestContext } from '../../../sidecar/context.ts';
 import { createToolsListFilter, type ToolsListFilterOptions } from '../../../sidecar/policy/tools-list-filter.ts';
 import { compilePolicy } from '../../../sidecar/policy/tools.ts';
 import { parseToolGroups } from '../../../sidecar/policy/groups.ts';
@@ -16,7 +16,7 @@ const TOOLS = [tool('echo'), tool('get-env'), tool('get-sum'), tool('trigger-lon
 const listResult = (id: number | string, tools: unknown[] = TOOLS) => ({ jsonrpc: '2.0', id, result: { tools, nextCursor: 'c1' } });
 
 async function run(opts: ToolsListFilterOptions, contentType: string, chunks: Buffer[], identity: Identity = key): Promise<{ body: Buffer; headers: Record<string, string | string[]> }> {
-  const head = { status: 200, headers: { 'content-type': contentType, 'content-length': '123' } as Record<string, string | string[]> };
+  const head = upstreamResponseHead(200, { 'content-type': contentType, 'content-length': '123' });
   const r = createToolsListFilter(policy, identity, opts)(head, {} as RequestContext) as BodyRewriter;
   assert.equal(typeof r?.stream, 'function');
   const t = r.stream();
@@ -107,7 +107,7 @@ test('SSE: entries that are not tools (no string name) are dropped; an untermina
 });
 
 test('SSE: an event larger than the bound errors instead of passing unfiltered', async () => {
-  const head = { status: 200, headers: { 'content-type': 'text/event-stream' } as Record<string, string | string[]> };
+  const head = upstreamResponseHead(200, { 'content-type': 'text/event-stream' });
   const r = createToolsListFilter(policy, key, { ids: [1], maxBufferBytes: 1024 })(head, {} as RequestContext) as BodyRewriter;
   assert.throws(() => r.whole(Buffer.from(`data: ${'x'.repeat(2048)}`)), { code: 'ERR_UPSTREAM_UNAVAILABLE' });
   const t = r.stream();
@@ -141,7 +141,7 @@ test('JSON: nothing to remove leaves the bytes as they were; unparseable becomes
 
 test('other content types pass untouched; compressed bodies are refused; GET JSON is not buffered', () => {
   const f = createToolsListFilter(policy, key, { ids: [1] });
-  const head = (h: Record<string, string>) => ({ status: 200, headers: { ...h, 'content-length': '5' } as Record<string, string | string[]> });
+  const head = (h: Record<string, string>) => upstreamResponseHead(200, { ...h, 'content-length': '5' });
   const plain = head({ 'content-type': 'text/plain' });
   assert.equal(f(plain, {} as RequestContext), undefined);
   assert.equal(plain.headers['content-length'], '5');
