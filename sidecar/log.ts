@@ -120,8 +120,9 @@ export function createStdoutDestination(fd = 1): DestinationStream {
   const dest = pino.destination({ fd, sync: false, minLength: LOG_BATCH_BYTES, contentMode: 'buffer' });
   // sonic-boom's own periodicFlush writes an empty buffer every period even when idle; this timer
   // flushes only after lines came. A flush while a write is in flight is a no-op there, so the
-  // tick after a flush flushes once more: every line is out within two ticks (unless stdout's
-  // reader has stalled a write for longer than that; the next line or the exit then flushes).
+  // tick after a flush flushes once more: every line is out within two ticks, and the timer ticks
+  // twice per LOG_FLUSH_MS so that two ticks keep the promise (unless stdout's reader has stalled
+  // a write for longer than that; the next line or the exit then flushes).
   let dirty = false;
   let again = false;
   setInterval(() => {
@@ -129,7 +130,7 @@ export function createStdoutDestination(fd = 1): DestinationStream {
     again = dirty;
     dirty = false;
     dest.flush();
-  }, LOG_FLUSH_MS).unref();
+  }, LOG_FLUSH_MS / 2).unref();
   return {
     write(line: string) {
       dirty = true;
