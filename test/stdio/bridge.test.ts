@@ -17,6 +17,7 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ConfigError } from '../../sidecar/errors.ts';
 import { loadBridgeConfig } from '../../sidecar/stdio/config.ts';
+import { BRIDGE_SETTINGS } from '../../sidecar/stdio/settings.ts';
 import { advertisedCapabilities, splitProgressToken } from '../../sidecar/stdio/downstream.ts';
 import { tryOpenFifos } from '../../sidecar/stdio/fifo.ts';
 import { createSessionTable } from '../../sidecar/stdio/sessions.ts';
@@ -27,7 +28,8 @@ import { until } from '../helpers/wait.ts';
 describe('bridge configuration', () => {
   test('defaults, and every bad variable reported at once with what was expected', () => {
     const c = loadBridgeConfig({});
-    assert.deepEqual([c.dir, c.listenPort, c.adminPort, c.adminHost, c.requestTimeoutMs], ['/var/run/mcp-warden/stdio', 9902, 9903, '0.0.0.0', 60_000]);
+    // Each unset variable takes its table default (the values themselves are the table's to say).
+    assert.deepEqual(c, Object.fromEntries(Object.entries(BRIDGE_SETTINGS).map(([key, s]) => [key, s.default])));
     assert.ok(Object.isFrozen(c));
     try {
       loadBridgeConfig({ MCP_STDIO_DIR: 'relative/dir', MCP_STDIO_LISTEN_PORT: '70000', MCP_STDIO_LOG_LEVEL: 'loud', MCP_STDIO_MAX_SESSIONS: '0' });
