@@ -15,7 +15,6 @@
  *
  *   node bench/ratelimit-redis.bench.ts      (Node 24, redis-server installed; about a minute)
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFailoverStore } from '../sidecar/limit/failover-store.ts';
@@ -26,19 +25,12 @@ import { bucketPolicy } from '../sidecar/limit/token-bucket.ts';
 import { createRedisClient } from '../sidecar/redis/client.ts';
 import { parseRedisUrl } from '../sidecar/redis/url.ts';
 import { startRedis } from '../test/helpers/redis.ts';
-import { fixedRate, freePort, start, stop, table, waitListening } from './lib.ts';
+import { cpuMs, fixedRate, freePort, start, stop, table, waitListening } from './lib.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEY = 'bench-key-0123456789';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RATE = 1000;
-
-/** CPU seconds (user + system) a process has used: /proc/PID/stat fields 14 and 15, 100 Hz ticks. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const redis = await startRedis();
 const upstreamPort = await freePort();
@@ -84,14 +76,14 @@ const headers = { 'x-api-key': KEY };
 for (const t of targets) await fixedRate({ url: `http://127.0.0.1:${t.port}/mcp`, headers, rate: RATE, seconds: 1 });
 for (let round = 0; round < ROUNDS; round++) {
   for (const t of targets) {
-    const c0 = cpuSeconds(t.child.pid!);
-    const r0 = cpuSeconds(redisPid);
+    const c0 = cpuMs(t.child.pid!);
+    const r0 = cpuMs(redisPid);
     const f = await fixedRate({ url: `http://127.0.0.1:${t.port}/mcp`, headers, rate: RATE, seconds: SECONDS });
     rows.get(t.name)!.push({
       p50: f.p50,
       p99: f.p99,
-      cpuUs: ((cpuSeconds(t.child.pid!) - c0) / f.sent) * 1e6,
-      redisCpuUs: ((cpuSeconds(redisPid) - r0) / f.sent) * 1e6,
+      cpuUs: ((cpuMs(t.child.pid!) - c0) / f.sent) * 1e3,
+      redisCpuUs: ((cpuMs(redisPid) - r0) / f.sent) * 1e3,
       errors: f.errors,
     });
   }

@@ -5,12 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateCaAndCert } from '../../webhook/tls/generate.ts';
+import { runNode } from '../helpers/run-node.ts';
 import { NEW_CLUSTER, get, list, obj, render } from './render.ts';
 
 let script: string;
@@ -44,12 +44,8 @@ after(() => server.close());
 
 async function runScript(caPem: string): Promise<{ code: number | null; out: string }> {
   // HOST=localhost: the certificate names it, and it resolves to the loopback server.
-  const child = spawn(process.execPath, ['-e', script], { env: { PATH: '/usr/bin:/bin', HOST: 'localhost', SERVICE_PORT: String(port), CA_PEM: caPem }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, out };
+  const r = await runNode(['-e', script], { env: { PATH: '/usr/bin:/bin', HOST: 'localhost', SERVICE_PORT: String(port), CA_PEM: caPem }, replaceEnv: true });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 test('passes against a healthy webhook with the right CA', async () => {

@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { isolatedBundle } from '../helpers/bundle.ts';
+import { runNode, type ProcessResult } from '../helpers/run-node.ts';
 import { once } from 'node:events';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { imageViolations, parseDockerfile, splitFlags } from './dockerfile.ts';
@@ -86,18 +87,8 @@ function isolate(name: 'sidecar' | 'webhook', dirs: string[]): string {
 /** Minimal environment: no NODE_PATH, no NODE_OPTIONS, nothing from the repository. */
 const bareEnv = (extra: Record<string, string>): Record<string, string> => ({ PATH: '/usr/bin:/bin', ...extra });
 
-function run(cwd: string, file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [file], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return once(child, 'exit').then(([code]) => {
-    clearTimeout(timer);
-    return { code: code as number | null, stdout, stderr };
-  });
-}
+/** Run a bundle as the image does, with only `env`; bounded, as a hang must not outlast the test. */
+const run = (cwd: string, file: string, env: Record<string, string>): Promise<ProcessResult> => runNode([file], { cwd, env, replaceEnv: true, killAfterMs: 30_000 });
 
 describe('the sidecar bundle runs alone', () => {
   const dirs: string[] = [];
@@ -200,21 +191,11 @@ function entrypoint(file: string): string[] {
  * Runs what `docker run -i IMAGE ARGS...` runs: the image's ENTRYPOINT with ARGS appended, the
  * image's node and /app/dist mapped to this machine's Node 24 and a folder holding only the bundle.
  */
-function runImage(file: string, dir: string, args: readonly string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runImage(file: string, dir: string, args: readonly string[], stdin: string): Promise<ProcessResult> {
   const [node, ...rest] = entrypoint(file);
   assert.equal(node, '/nodejs/bin/node');
   const argv = rest.map((a) => a.replace(/^\/app\/dist\//, `${dir}/`));
-  const child = spawn(process.execPath, [...argv, ...args], { cwd: dir, env: bareEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(stdin);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return once(child, 'exit').then(([code]) => {
-    clearTimeout(timer);
-    return { code: code as number | null, stdout, stderr };
-  });
+  return runNode([...argv, ...args], { cwd: dir, env: bareEnv({}), replaceEnv: true, stdin, killAfterMs: 30_000 });
 }
 
 describe('the webhook bundle runs alone', () => {

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createBridge, type Bridge } from '../../sidecar/stdio/bridge.ts';
 import { loadBridgeConfig } from '../../sidecar/stdio/config.ts';
 import { wrapCommand } from '../../webhook/inject/stdio-wrapper.ts';
+import { captureLogLines } from './log-lines.ts';
 import { stopChild } from './ports.ts';
 import { until } from './wait.ts';
 
@@ -43,13 +43,7 @@ export async function startBridge(opts: { env?: Record<string, string>; argv?: s
     child = spawn(sh!, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   };
   spawnServer();
-  const logs: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { lines: logs, destination } = captureLogLines();
   const config = loadBridgeConfig({ MCP_STDIO_DIR: dir, MCP_STDIO_LISTEN_PORT: '0', MCP_STDIO_ADMIN_HOST: '127.0.0.1', MCP_STDIO_ADMIN_PORT: '0', MCP_STDIO_LOG_LEVEL: 'debug', ...opts.env });
   const bridge = createBridge(config, { log: pino({ level: 'debug' }, destination) });
   const { port, adminPort } = await bridge.listen();

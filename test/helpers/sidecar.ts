@@ -3,10 +3,10 @@
  * environment, listening on port 0 on loopback, with its log lines captured as parsed JSON.
  */
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../sidecar/config.ts';
 import { createLoggers } from '../../sidecar/log.ts';
 import { createSidecar, type Sidecar, type SidecarDeps } from '../../sidecar/server.ts';
+import { captureLogLines } from './log-lines.ts';
 
 export interface RunningSidecar {
   readonly url: string;
@@ -25,17 +25,8 @@ export async function startSidecar(env: Record<string, string>, deps: Partial<Om
     env: { MCP_AUTH_LISTEN_HOST: '127.0.0.1', MCP_AUTH_LISTEN_PORT: '0', MCP_AUTH_ADMIN_HOST: '127.0.0.1', MCP_AUTH_ADMIN_PORT: '0', MCP_AUTH_LOG_LEVEL: 'info', ...env },
     readFile: (p) => readFileSync(p, 'utf8'),
   });
-  const logs: Record<string, unknown>[] = [];
-  let raw = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      const text = chunk.toString();
-      raw += text;
-      for (const line of text.split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const { log: logger, audit, request: requestLog } = createLoggers({ level: config.logLevel, destination });
+  const captured = captureLogLines();
+  const { log: logger, audit, request: requestLog } = createLoggers({ level: config.logLevel, destination: captured.destination });
   const sidecar = createSidecar(config, { ...deps, logger, audit, requestLog });
   const { port, adminPort } = await sidecar.listen();
   return {
@@ -43,8 +34,8 @@ export async function startSidecar(env: Record<string, string>, deps: Partial<Om
     adminUrl: `http://127.0.0.1:${adminPort}`,
     config,
     sidecar,
-    logs,
-    rawLogs: () => raw,
+    logs: captured.lines,
+    rawLogs: captured.raw,
     close: () => sidecar.close(),
   };
 }

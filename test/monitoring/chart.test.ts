@@ -6,11 +6,11 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { isolatedBundle } from '../helpers/bundle.ts';
+import { runNode } from '../helpers/run-node.ts';
 import { matches, type LabelSelector } from '../chart/label-selector.ts';
 import { schemaErrors } from '../chart/k8s-schema.ts';
 import { CHART, NEW_CLUSTER, ROOT, get, helm, list, obj, parseManifests, templateArgs, type K8sObject } from '../chart/render.ts';
@@ -93,10 +93,7 @@ test('the values schema refuses typos and out-of-range values in the monitoring 
   assert.match(r.stderr, /runbookBaseUrl/);
 });
 
-const run = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, args, { cwd: ROOT }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }));
-  });
+const run = (args: string[]) => runNode(args, { cwd: ROOT });
 
 test('the PodMonitor selects what the inject CLI (dist/cli.mjs) outputs: the label, and the admin port by name with /metrics', async () => {
   const pm = only(pack, 'PodMonitor');

@@ -5,11 +5,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { isolatedBundle } from '../helpers/bundle.ts';
+import { runCommand, type ProcessResult } from '../helpers/run-node.ts';
 
 let bundle: string;
 let busy: Server;
@@ -26,30 +26,15 @@ before(async () => {
 after(() => busy.close());
 
 /** Run the bundle; the child is killed after a generous bound, which the test then reports. */
-function run(env: Record<string, string>, opts: { dropBindCapability?: boolean } = {}): Promise<{ code: number | null; stderr: string; stdout: string; killed: boolean }> {
-  return new Promise((resolve, reject) => {
-    // Root without the one capability that binds low ports (util-linux setpriv): running as another
-    // user instead would also need that user to reach the node binary, which a private clone
-    // (a 0700 temporary folder) does not allow.
-    const [cmd, args] = opts.dropBindCapability ? ['setpriv', ['--bounding-set', '-net_bind_service', '--inh-caps', '-net_bind_service', process.execPath, bundle]] : [process.execPath, [bundle]];
-    const child = spawn(cmd, args, {
-      env: { PATH: process.env.PATH, MCP_AUTH_UPSTREAM_URL: 'http://127.0.0.1:1', MCP_AUTH_LISTEN_HOST: '127.0.0.1', MCP_AUTH_LISTEN_PORT: '0', MCP_AUTH_ADMIN_HOST: '127.0.0.1', MCP_AUTH_ADMIN_PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    let killed = false;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, 20_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, stdout, killed });
-    });
+function run(env: Record<string, string>, opts: { dropBindCapability?: boolean } = {}): Promise<ProcessResult> {
+  // Root without the one capability that binds low ports (util-linux setpriv): running as another
+  // user instead would also need that user to reach the node binary, which a private clone
+  // (a 0700 temporary folder) does not allow.
+  const [cmd, args] = opts.dropBindCapability ? ['setpriv', ['--bounding-set', '-net_bind_service', '--inh-caps', '-net_bind_service', process.execPath, bundle]] : [process.execPath, [bundle]];
+  return runCommand(cmd, args, {
+    env: { PATH: process.env.PATH, MCP_AUTH_UPSTREAM_URL: 'http://127.0.0.1:1', MCP_AUTH_LISTEN_HOST: '127.0.0.1', MCP_AUTH_LISTEN_PORT: '0', MCP_AUTH_ADMIN_HOST: '127.0.0.1', MCP_AUTH_ADMIN_PORT: '0', ...env },
+    replaceEnv: true,
+    killAfterMs: 20_000,
   });
 }
 

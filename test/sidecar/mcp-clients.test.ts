@@ -8,14 +8,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { runNode, type ProcessResult } from '../helpers/run-node.ts';
 import { useMcpStack } from '../helpers/stack.ts';
 
 const require = createRequire(import.meta.url);
@@ -31,35 +30,8 @@ const KEY = 'clients-key-0a1b2c3d4e5f';
 const HINT = /This server does not use OAuth; send the API key in the X-API-Key header/;
 const KILL_AFTER_MS = 45_000;
 
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly killed: boolean;
-  readonly ms: number;
-}
-
 /** Run a client to its end; stdin stays open, so an exit is the client's own decision. */
-function run(args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, KILL_AFTER_MS);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, killed, ms: Math.round(performance.now() - t0) });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string>): Promise<ProcessResult> => runNode(args, { env, replaceEnv: true, keepStdinOpen: true, killAfterMs: KILL_AFTER_MS });
 
 describe('MCP Inspector CLI and mcp-remote through the sidecar (API key)', () => {
   const stack = useMcpStack('streamableHttp', { MCP_AUTH_KEY: KEY });
@@ -73,7 +45,7 @@ describe('MCP Inspector CLI and mcp-remote through the sidecar (API key)', () =>
   });
   after(() => rmSync(home, { recursive: true, force: true }));
   const url = (): string => `${stack.sidecar.url}/mcp`;
-  const inspector = (key: string, extra: Record<string, string> = {}): Promise<Ran> =>
+  const inspector = (key: string, extra: Record<string, string> = {}): Promise<ProcessResult> =>
     run([INSPECTOR, '--cli', url(), '--transport', 'http', '--method', 'tools/list', '--header', `X-API-Key: ${key}`, '--format', 'json'], { ...env, ...extra });
 
   test('Inspector CLI, right key: lists the tools', async () => {

@@ -11,23 +11,25 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ConfigError } from '../../sidecar/errors.ts';
 import { loadBridgeConfig } from '../../sidecar/stdio/config.ts';
+import { BRIDGE_SETTINGS } from '../../sidecar/stdio/settings.ts';
 import { advertisedCapabilities, splitProgressToken } from '../../sidecar/stdio/downstream.ts';
 import { tryOpenFifos } from '../../sidecar/stdio/fifo.ts';
 import { createSessionTable } from '../../sidecar/stdio/sessions.ts';
 import { createSubscriptions } from '../../sidecar/stdio/subscriptions.ts';
 import { startBridge, type RunningBridge } from '../helpers/bridge.ts';
+import { connectV2 } from '../helpers/v2-client.ts';
 import { until } from '../helpers/wait.ts';
 
 describe('bridge configuration', () => {
   test('defaults, and every bad variable reported at once with what was expected', () => {
     const c = loadBridgeConfig({});
-    assert.deepEqual([c.dir, c.listenPort, c.adminPort, c.adminHost, c.requestTimeoutMs], ['/var/run/mcp-warden/stdio', 9902, 9903, '0.0.0.0', 60_000]);
+    // Each unset variable takes its table default (the values themselves are the table's to say).
+    assert.deepEqual(c, Object.fromEntries(Object.entries(BRIDGE_SETTINGS).map(([key, s]) => [key, s.default])));
     assert.ok(Object.isFrozen(c));
     try {
       loadBridgeConfig({ MCP_STDIO_DIR: 'relative/dir', MCP_STDIO_LISTEN_PORT: '70000', MCP_STDIO_LOG_LEVEL: 'loud', MCP_STDIO_MAX_SESSIONS: '0' });
@@ -216,8 +218,7 @@ describe('bridge in front of server-everything stdio', () => {
     a.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.a!.push(String(n.params.data)));
     bb.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.b!.push(String(n.params.data)));
     await a.setLoggingLevel('error');
-    const modern = new ClientV2({ name: 'bridge-test-2026', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-    await modern.connect(new TransportV2(new URL(b.url)));
+    const { client: modern } = await connectV2(b.url);
     clients.push(modern);
     modern.setNotificationHandler('notifications/resources/updated', (n) => void seen.modern!.push(n.params.uri));
     const sub = await modern.listen({ resourceSubscriptions: [y] });
@@ -386,8 +387,7 @@ describe('bridge: a subscriptions/listen client that leaves while the server is 
     const tools = await v1(b.url);
     clients.push(tools);
     const seen = async (): Promise<string[]> => JSON.parse(((await tools.callTool({ name: 'seen', arguments: {} })).content as Array<{ text: string }>)[0]!.text) as string[];
-    const modern = new ClientV2({ name: 'bridge-test-2026', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-    await modern.connect(new TransportV2(new URL(b.url)));
+    const { client: modern } = await connectV2(b.url);
     clients.push(modern);
     const leave = new AbortController();
     const listening = modern.listen({ resourceSubscriptions: ['demo://held'] }, { signal: leave.signal });

@@ -6,26 +6,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { connectClient } from '../helpers/mcp-client.ts';
 import { startStdioPod, type StdioPod } from '../helpers/stdio-pod.ts';
+import { connectV2, textOf, type V2Options } from '../helpers/v2-client.ts';
 import { until } from '../helpers/wait.ts';
 
 const AWS = 'AKIAQ3EGRTYLX5BVN2PK';
 
-type Era = 'legacy' | 'auto';
-async function connectV2(p: StdioPod, mode: Era, onResourcesChanged?: () => void): Promise<ClientV2> {
-  const client = new ClientV2(
-    { name: 'stdio-e2e-v2', version: '2.0.0' },
-    { versionNegotiation: { mode }, ...(onResourcesChanged ? { listChanged: { resources: { autoRefresh: false, debounceMs: 0, onChanged: () => onResourcesChanged() } } } : {}) },
-  );
-  await client.connect(new TransportV2(new URL(p.url), { requestInit: { headers: p.headers } }));
-  return client;
-}
+const v2 = async (p: StdioPod, mode: V2Options['mode'], onResourcesChanged?: () => void): Promise<ClientV2> => (await connectV2(p.url, p.headers, { mode, ...(onResourcesChanged ? { onResourcesChanged } : {}) })).client;
 const v1 = (p: StdioPod): Promise<ClientV1> => connectClient(new URL(p.url).origin, 'streamableHttp', p.headers);
-const textOf = (r: object): string => (((r as { content?: Array<{ text?: string }> }).content) ?? []).map((c) => c.text ?? '').join('\n');
 
 describe('server-everything over stdio, injected and run as a pod', () => {
   let p: StdioPod;
@@ -51,8 +43,8 @@ describe('server-everything over stdio, injected and run as a pod', () => {
 
   for (const [label, open] of [
     ['v1 client (2025 session)', (q: StdioPod) => v1(q)],
-    ['v2 client, 2025 era', (q: StdioPod) => connectV2(q, 'legacy')],
-    ['v2 client, 2026-07-28 (stateless)', (q: StdioPod) => connectV2(q, 'auto')],
+    ['v2 client, 2025 era', (q: StdioPod) => v2(q, 'legacy')],
+    ['v2 client, 2026-07-28 (stateless)', (q: StdioPod) => v2(q, 'auto')],
   ] as const) {
     test(`${label}: tools, resources, prompts and progress through the sidecar`, async () => {
       const client = track(await open(p));
@@ -92,7 +84,7 @@ describe('server-everything over stdio, injected and run as a pod', () => {
 
   test('two clients at once: each gets its own results and only its own progress, whatever ids and tokens they chose', async () => {
     const a = track(await v1(p));
-    const b = track(await connectV2(p, 'auto'));
+    const b = track(await v2(p, 'auto'));
     // Both clients number requests from the same small integers and use them as progress tokens.
     const totalsA: number[] = [];
     const totalsB: number[] = [];
@@ -113,12 +105,12 @@ describe('server-everything over stdio, injected and run as a pod', () => {
   test('a denied tool is refused by the sidecar and never reaches the stdio server', async () => {
     const client = track(await v1(p));
     await assert.rejects(client.callTool({ name: 'get-env', arguments: {} }), /Tool "get-env" is not permitted/);
-    const modern = track(await connectV2(p, 'auto'));
+    const modern = track(await v2(p, 'auto'));
     await assert.rejects(modern.callTool({ name: 'get-env', arguments: {} }), /Tool "get-env" is not permitted/);
   });
 
   test('a secret in a response is redacted by the sidecar, over SSE (2025 sessions) and JSON (2026-07-28)', async () => {
-    for (const client of [track(await v1(p)), track(await connectV2(p, 'legacy')), track(await connectV2(p, 'auto'))]) {
+    for (const client of [track(await v1(p)), track(await v2(p, 'legacy')), track(await v2(p, 'auto'))]) {
       const text = textOf(await client.callTool({ name: 'echo', arguments: { message: `key ${AWS} end` } }));
       assert.ok(!text.includes(AWS), text);
       assert.match(text, /^Echo: key \[REDACTED:[a-z-]+\] end$/);
@@ -133,7 +125,7 @@ describe('server-everything over stdio, injected and run as a pod', () => {
     const b = track(await v1(p));
     a.setNotificationHandler(ResourceListChangedNotificationSchema, () => void seenA++);
     b.setNotificationHandler(ResourceListChangedNotificationSchema, () => void seenB++);
-    const modern = track(await connectV2(p, 'auto', () => void seenModern++));
+    const modern = track(await v2(p, 'auto', () => void seenModern++));
     // The 2026-07-28 client opens its subscriptions/listen stream during connect; a 2025 client's
     // GET stream opens right after initialize. Give both a moment to be open before the change.
     await until(async () => (await a.ping(), await b.ping(), true), 'both sessions to answer ping');

@@ -7,9 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { connectClient } from '../helpers/mcp-client.ts';
 import { startStdioPod, type StdioPod } from '../helpers/stdio-pod.ts';
+import { connectV2 } from '../helpers/v2-client.ts';
 import { until } from '../helpers/wait.ts';
 
 const BRIDGE = 'mcp-warden-stdio';
@@ -36,8 +36,7 @@ describe('stdio pod restarts', () => {
   test('the server dies: calls in flight fail at once, the bridge is unready and answers 503, sessions end; after the restart clients are served', async () => {
     const server = p.pod.container('server');
     const session = await connectClient(new URL(p.url).origin, 'streamableHttp', p.headers);
-    const modern = new ClientV2({ name: 'lifecycle', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-    await modern.connect(new TransportV2(new URL(p.url), { requestInit: { headers: p.headers } }));
+    const { client: modern } = await connectV2(p.url, p.headers);
     assert.match(await echo(p, 'before'), /before/);
 
     // Calls that would run for 20 s, each seen running (a progress notification) before the crash.

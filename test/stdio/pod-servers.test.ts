@@ -8,17 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { connectClient } from '../helpers/mcp-client.ts';
 import { startStdioPod, type StdioPod } from '../helpers/stdio-pod.ts';
+import { connectV2, textOf } from '../helpers/v2-client.ts';
 import { until } from '../helpers/wait.ts';
 
-async function modernClient(p: StdioPod): Promise<ClientV2> {
-  const c = new ClientV2({ name: 'servers-e2e', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-  await c.connect(new TransportV2(new URL(p.url), { requestInit: { headers: p.headers } }));
-  return c;
-}
-const textOf = (r: object): string => ((r as { content?: Array<{ text?: string }> }).content ?? []).map((c) => c.text ?? '').join('\n');
+const modernClient = async (p: StdioPod): Promise<ClientV2> => (await connectV2(p.url, p.headers)).client;
 
 describe('server-memory over stdio, injected by the CLI', () => {
   let p: StdioPod;

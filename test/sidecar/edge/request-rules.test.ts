@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { startUpstream, type Upstream } from '../../helpers/upstream.ts';
 import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
+import { MODERN_META, MODERN_VERSION } from '../../helpers/modern-request.ts';
 import { rawRequest } from '../../helpers/raw-http.ts';
 
 const KEY = 'request-rules-key-4242';
@@ -91,12 +92,10 @@ describe('request rules at the edge', () => {
   });
 
   test('a 2026-07-28 Mcp-Param-<name> whose tool-declared name has an underscore is forwarded (it can forge nothing)', async () => {
-    const V = '2026-07-28';
-    const meta = { 'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: { file_path: '/tmp/a.txt' }, _meta: meta } });
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: { file_path: '/tmp/a.txt' }, _meta: MODERN_META } });
     const res = await fetch(`${sc.url}/mcp`, {
       method: 'POST',
-      headers: { 'x-api-key': KEY, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-param-file_path': '/tmp/a.txt', x_forged: 'gone' },
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-param-file_path': '/tmp/a.txt', x_forged: 'gone' },
       body,
     });
     assert.equal(res.status, 200, await res.text());

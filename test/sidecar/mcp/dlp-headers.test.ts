@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MODERN_META, b64 } from '../../helpers/modern-request.ts';
 import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
 import { LEAKED, startV2Server, type V2Server } from '../../helpers/v2-server.ts';
 import { connectV2, type V2Client } from '../../helpers/v2-client.ts';
@@ -51,7 +52,7 @@ describe('request DLP covers the mirrored headers (redact mode)', () => {
     const r = await via.client.callTool({ name: 'query', arguments: { region: `Zürich ${LEAKED}`, sql: 'select 2' } });
     assert.deepEqual(r.content, [{ type: 'text', text: `region=Zürich ${REDACTED} sql=select 2` }]);
     const header = server.seen.at(-1)!.headers['mcp-param-region'] as string;
-    assert.equal(header, `=?base64?${Buffer.from(`Zürich ${REDACTED}`).toString('base64')}?=`);
+    assert.equal(header, b64(`Zürich ${REDACTED}`));
     assert.ok(!received(server, from).includes(LEAKED) && !received(server, from).includes(Buffer.from(`Zürich ${LEAKED}`).toString('base64')));
   });
 
@@ -76,7 +77,7 @@ describe('request DLP covers the mirrored headers (redact mode)', () => {
         'mcp-name': 'query',
         'mcp-param-region': LEAKED,
       },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'query', arguments: { region: 'eu', sql: 's' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } } }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'query', arguments: { region: 'eu', sql: 's' }, _meta: MODERN_META } }),
     });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { error: { code: number; message: string } };

@@ -8,12 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
 import { startV2Server, type V2Server } from '../../helpers/v2-server.ts';
+import { MODERN_META, MODERN_VERSION, b64, std } from '../../helpers/modern-request.ts';
 import { rawRequest } from '../../helpers/raw-http.ts';
 
 const KEY = 'mismatch-key-0123456789abcdef';
-const V = '2026-07-28';
-const META = { 'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
-const b64 = (s: string): string => `=?base64?${Buffer.from(s, 'utf8').toString('base64')}?=`;
+const V = MODERN_VERSION;
+const META = MODERN_META;
 
 interface Case {
   readonly what: string;
@@ -25,7 +25,6 @@ interface Case {
 }
 
 const echo = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hi' }, _meta: META } });
-const std = (method: string, name?: string): Record<string, string> => ({ 'mcp-protocol-version': V, 'mcp-method': method, ...(name === undefined ? {} : { 'mcp-name': name }) });
 
 const CASES: Case[] = [
   { what: 'Mcp-Method names another method', body: echo(1), good: std('tools/call', 'echo'), bad: { 'mcp-method': 'tools/list' }, header: 'mcp-method' },

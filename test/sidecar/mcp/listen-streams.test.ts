@@ -8,14 +8,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
+import { MODERN_META, MODERN_VERSION } from '../../helpers/modern-request.ts';
 import { startSidecar, type RunningSidecar } from '../../helpers/sidecar.ts';
 import { startV2Server, type V2Server } from '../../helpers/v2-server.ts';
 import { connectV2, type V2Client } from '../../helpers/v2-client.ts';
 import { until } from '../../helpers/wait.ts';
 
 const KEYS = ['listen-key-a-0123456789ab', 'listen-key-b-0123456789ab'];
-const V = '2026-07-28';
-const META = { 'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+const V = MODERN_VERSION;
+const META = MODERN_META;
 const listenBody = (id: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'subscriptions/listen', params: { _meta: META, notifications: { toolsListChanged: true } } });
 
 /** A raw listen POST: resolves with the response head; the body is left to the caller. */

@@ -4,13 +4,12 @@ import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { readMessage } from '../../../sidecar/mcp/stage.ts';
 import { checkMirroredHeaders, decodeMirrored, encodeMirrored } from '../../../sidecar/mcp/mirrored-headers.ts';
+import { MODERN_META, MODERN_VERSION, b64, std } from '../../helpers/modern-request.ts';
 
-const V = '2026-07-28';
-const meta = { 'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+const V = MODERN_VERSION;
+const meta = MODERN_META;
 const call = (name: string, args: unknown = {}, id: unknown = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: meta } });
 const read = (uri: string) => ({ jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri, _meta: meta } });
-const b64 = (s: string): string => `=?base64?${Buffer.from(s, 'utf8').toString('base64')}?=`;
-const std = (method: string, name?: string): IncomingHttpHeaders => ({ 'mcp-protocol-version': V, 'mcp-method': method, ...(name === undefined ? {} : { 'mcp-name': name }) });
 
 function check(body: unknown, headers: IncomingHttpHeaders) {
   const h = { 'content-type': 'application/json', ...headers };

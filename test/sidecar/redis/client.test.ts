@@ -93,7 +93,7 @@ test('a command pending when the connection drops is rejected, not left waiting'
   const c = client(redis.url, { commandTimeoutMs: 5000 });
   await until(() => c.ready, 'the client to connect');
   const blocked = codeOf(c.call(['BLPOP', 'nothing', '0']));
-  await new Promise((r) => setTimeout(r, 50));
+  await until(async () => /^blocked_clients:1\r?$/m.test(await redis.cli('INFO', 'clients')), 'the BLPOP to block in Redis');
   await redis.kill();
   assert.equal(await blocked, REDIS_ERR.CONNECTION);
   await redis.restart();

@@ -1,18 +1,12 @@
 /** Rate-limited log lines: the first of a kind at once, then one per interval with the count left out. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createLoggers } from '../../../sidecar/log.ts';
 import { createLogThrottle } from '../../../sidecar/log-throttle.ts';
+import { captureLogLines } from '../../helpers/log-lines.ts';
 
 test('one line per kind per interval, carrying how many were suppressed', () => {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { lines, destination } = captureLogLines();
   const { log } = createLoggers({ level: 'info', destination });
   let t = 0;
   const say = createLogThrottle(log, { intervalMs: 10_000, now: () => t });

@@ -6,11 +6,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createSharedLimitStore, type SharedLimitStore } from '../../../sidecar/limit/shared-store.ts';
 import { bucketPolicy } from '../../../sidecar/limit/token-bucket.ts';
 import { createLoggers } from '../../../sidecar/log.ts';
 import { createMetrics } from '../../../sidecar/metrics.ts';
+import { captureLogLines } from '../../helpers/log-lines.ts';
 import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 import { until } from '../../helpers/wait.ts';
 
@@ -25,13 +25,7 @@ after(async () => {
 });
 
 test('up, down, up, down within one throttle interval: four lines; eight fallbacks while down: one line', async () => {
-  const lines: Array<{ msg: string; level: string; suppressed?: number }> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as (typeof lines)[number]);
-      cb();
-    },
-  });
+  const { lines, destination } = captureLogLines<{ msg: string; level: string; suppressed?: number }>();
   const { log } = createLoggers({ level: 'info', destination });
   shared = createSharedLimitStore(
     {
