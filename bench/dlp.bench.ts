@@ -52,7 +52,7 @@ function mcpPost(): RequestContext {
 
 async function runTransform(body: Buffer, ctx?: RequestContext): Promise<{ ms: number; out: number }> {
   const redactor = createRedactor({ patterns: [] });
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' })(upstreamResponseHead(200, { 'content-type': 'text/event-stream' }), ctx as RequestContext);
+  const t = createDlpTransform({ redactor, mode: 'redact' })(upstreamResponseHead(200, { 'content-type': 'text/event-stream' }), ctx as RequestContext);
   if (!t || 'status' in t) throw new Error('expected a body rewriter');
   const chunks: Buffer[] = [];
   for (let o = 0; o < body.length; o += CHUNK) chunks.push(body.subarray(o, o + CHUNK));

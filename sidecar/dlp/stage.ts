@@ -67,7 +67,7 @@ export function createDlpStages(config: Config, deps: { logger: Logger; metrics:
   };
   const stages: { request?: Stage; response?: Stage } = {};
   if (config.dlpMode !== 'off') {
-    const transform = createDlpTransform({ redactor, mode: config.dlpMode, direction: 'response', onMatch: counted('response') });
+    const transform = createDlpTransform({ redactor, mode: config.dlpMode, onMatch: counted('response') });
     stages.response = (ctx) => {
       ctx.responseStages.push(transform);
       return undefined;

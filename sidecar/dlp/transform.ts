@@ -38,7 +38,6 @@ export const DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
 export interface DlpTransformOptions {
   readonly redactor: Redactor;
   readonly mode: 'redact' | 'block';
-  readonly direction: 'response' | 'request';
   /** Called once per redaction with the rule's name (never the secret). */
   readonly onMatch?: (rule: string) => void;
   readonly maxDecodedBytes?: number;

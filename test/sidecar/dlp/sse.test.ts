@@ -38,7 +38,7 @@ const sseStream = fc
 
 async function run(raw: string, chunks: Buffer[] | undefined, mode: 'redact' | 'block' = 'redact'): Promise<string> {
   const buf = Buffer.from(raw, 'utf8');
-  const r = await runTransform(createDlpTransform({ redactor, mode, direction: 'response' }), SSE, chunks ?? [buf]);
+  const r = await runTransform(createDlpTransform({ redactor, mode }), SSE, chunks ?? [buf]);
   assert.equal(r.error, undefined);
   return Buffer.concat(r.out).toString('utf8');
 }
@@ -100,7 +100,7 @@ test('block mode: the offending event becomes a JSON-RPC error with the same id;
 });
 
 test('an SSE event larger than the cap ends the stream with an error, never flushing it', async () => {
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response', maxEventBytes: 1000 });
+  const t = createDlpTransform({ redactor, mode: 'redact', maxEventBytes: 1000 });
   const r = await runTransform(t, SSE, [Buffer.from('data: ok\n\n'), Buffer.from(`data: ${'x'.repeat(2000)}`)]);
   assert.equal((r.error as { code?: string } | undefined)?.code, 'ERR_DLP_BLOCKED');
   assert.equal(Buffer.concat(r.out).toString(), 'data: ok\n\n');

@@ -54,7 +54,7 @@ test('property: the real transform (text/plain, application/json) gives the same
       const body = ct === 'application/json' ? JSON.stringify({ jsonrpc: '2.0', id: 1, result: { text } }) : text;
       const buf = Buffer.from(body, 'utf8');
       const expected = redactor.redact(body, { json: ct === 'application/json' }).text;
-      const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+      const t = createDlpTransform({ redactor, mode: 'redact' });
       for (const chunks of [chunk(buf, 'bytes'), chunk(buf, cuts)]) {
         const r = await runTransform(t, { 'content-type': ct, 'content-length': String(buf.length), etag: '"x"' }, chunks);
         assert.equal(r.error, undefined);
@@ -86,7 +86,7 @@ test('property: the transform keeps JSON-RPC opaque fields in JSON and SSE answe
       const json = JSON.stringify(msg);
       const body = ct === 'application/json' ? json : `event: message\ndata: ${json}\n\n`;
       const buf = Buffer.from(body, 'utf8');
-      const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+      const t = createDlpTransform({ redactor, mode: 'redact' });
       const r = await runTransform(t, { 'content-type': ct }, chunk(buf, cuts), ctx);
       assert.equal(r.error, undefined);
       const text = Buffer.concat(r.out).toString('utf8');

@@ -29,7 +29,7 @@ for (const [coding, encode] of [
 ] as const) {
   test(`Content-Encoding ${coding}: decoded, redacted, sent as identity; ETag dropped`, async () => {
     const body = encode(Buffer.from(TEXT));
-    const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+    const t = createDlpTransform({ redactor, mode: 'redact' });
     const r = await runTransform(t, { 'content-type': 'text/plain', 'content-encoding': coding, 'content-length': String(body.length), etag: 'W/"1"' }, chunk(body, [1, 7, 100, 101, 5000]));
     assert.equal(r.error, undefined);
     assert.equal(Buffer.concat(r.out).toString(), EXPECTED);
@@ -39,7 +39,7 @@ for (const [coding, encode] of [
 }
 
 test('an unknown or stacked Content-Encoding is refused with a 502 Reply, never passed unscanned', () => {
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const t = createDlpTransform({ redactor, mode: 'redact' });
   for (const ce of ['zstd', 'compress', 'gzip, br']) {
     const head = upstreamResponseHead(200, { 'content-type': 'application/json', 'content-encoding': ce });
     const r = t(head, undefined as never);
@@ -52,7 +52,7 @@ test('an unknown or stacked Content-Encoding is refused with a 502 Reply, never 
 });
 
 test('a Content-Encoding named like an Object property (constructor, toString, __proto__) is unknown too: refused', () => {
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const t = createDlpTransform({ redactor, mode: 'redact' });
   for (const ce of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
     const r = t(upstreamResponseHead(200, { 'content-type': 'text/plain', 'content-encoding': ce }), undefined as never);
     assert.ok(r && 'status' in r, ce);
@@ -61,7 +61,7 @@ test('a Content-Encoding named like an Object property (constructor, toString, _
 });
 
 test('an empty body with a Content-Encoding (HEAD, 204, 304) ends cleanly', async () => {
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const t = createDlpTransform({ redactor, mode: 'redact' });
   const r = await runTransform(t, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, []);
   assert.equal(r.error, undefined);
   assert.equal(Buffer.concat(r.out).length, 0);
@@ -70,7 +70,7 @@ test('an empty body with a Content-Encoding (HEAD, 204, 304) ends cleanly', asyn
 test('a decompression bomb over the cap fails the stream; no plaintext beyond what was scanned leaves', async () => {
   const secretTail = `\n${SECRET}\n`;
   const bomb = zlib.gzipSync(Buffer.concat([Buffer.alloc(4 * 1024 * 1024, 0x61), Buffer.from(secretTail)]));
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response', maxDecodedBytes: 1024 * 1024 });
+  const t = createDlpTransform({ redactor, mode: 'redact', maxDecodedBytes: 1024 * 1024 });
   const r = await runTransform(t, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, [bomb]);
   assert.equal((r.error as { code?: string } | undefined)?.code, 'ERR_DLP_BLOCKED');
   const out = Buffer.concat(r.out);
@@ -81,7 +81,7 @@ test('a decompression bomb over the cap fails the stream; no plaintext beyond wh
 test('a corrupt gzip body fails the stream instead of passing bytes through', async () => {
   const good = zlib.gzipSync(Buffer.from(TEXT));
   const corrupt = Buffer.concat([good.subarray(0, 40), Buffer.from('garbage-garbage-garbage')]);
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const t = createDlpTransform({ redactor, mode: 'redact' });
   const r = await runTransform(t, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }, [corrupt]);
   assert.equal((r.error as { code?: string } | undefined)?.code, 'ERR_DLP_BLOCKED');
   assert.ok(!Buffer.concat(r.out).includes('garbage'));
@@ -89,13 +89,13 @@ test('a corrupt gzip body fails the stream instead of passing bytes through', as
 
 test('binary content is scanned as bytes, not passed unscanned', async () => {
   const bin = Buffer.concat([Buffer.from([0, 255, 0x89, 0x50]), Buffer.from(` AKIAIOSFODNN7ABCDEFG `), Buffer.from([0xc3, 0x28, 0xfe])]);
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response' });
+  const t = createDlpTransform({ redactor, mode: 'redact' });
   const r = await runTransform(t, { 'content-type': 'application/octet-stream' }, chunk(bin, 'bytes'));
   assert.deepEqual(Buffer.concat(r.out), Buffer.concat([Buffer.from([0, 255, 0x89, 0x50]), Buffer.from(' [REDACTED:aws-access-key-id] '), Buffer.from([0xc3, 0x28, 0xfe])]));
 });
 
 test('block mode, JSON-RPC body: replaced by a JSON-RPC error with the same id; clean bodies pass unchanged', async () => {
-  const t = createDlpTransform({ redactor, mode: 'block', direction: 'response' });
+  const t = createDlpTransform({ redactor, mode: 'block' });
   const bad = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 42, result: { content: [{ type: 'text', text: `token ${SECRET}` }] } }));
   const r = await runTransform(t, { 'content-type': 'application/json' }, chunk(bad, [10, 20]));
   const err = JSON.parse(Buffer.concat(r.out).toString()) as { jsonrpc: string; id: number; error: { code: number; message: string; data: { rules: string[] } } };
@@ -112,7 +112,7 @@ test('block mode, JSON-RPC body: replaced by a JSON-RPC error with the same id; 
 
 test('onMatch gets the rule name per redaction, never the secret', async () => {
   const seen: string[] = [];
-  const t = createDlpTransform({ redactor, mode: 'redact', direction: 'response', onMatch: (rule) => seen.push(rule) });
+  const t = createDlpTransform({ redactor, mode: 'redact', onMatch: (rule) => seen.push(rule) });
   await runTransform(t, { 'content-type': 'text/plain' }, [Buffer.from(TEXT)]);
   // runTransform runs the whole-body form and the streamed form: each reports every match once.
   assert.deepEqual(seen, ['slack-bot-token', 'email', 'slack-bot-token', 'email']);
@@ -132,7 +132,7 @@ test('whole(): a body no rule can match passes without a scanner; every escaped 
   // A redactor that counts the scanners it hands out.
   let scanners = 0;
   const counting: typeof redactor = { ...redactor, stream: (...args) => (scanners++, redactor.stream(...args)) };
-  const t = createDlpTransform({ redactor: counting, mode: 'redact', direction: 'response' });
+  const t = createDlpTransform({ redactor: counting, mode: 'redact' });
   const rewrite = (body: string, type = 'application/json'): Buffer => {
     const r = t(upstreamResponseHead(200, { 'content-type': type }), undefined as never) as { whole(b: Buffer): Buffer };
     return r.whole(Buffer.from(body));

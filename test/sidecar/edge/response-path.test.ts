@@ -86,7 +86,7 @@ function writesOf(c: Chunking, size: number, rnd: () => number): number[] | unde
 /** What the client must get: whole-body redaction of the decoded body (SSE: event by event). */
 function expected(media: Media, decoded: Buffer): Buffer {
   if (media === 'sse') {
-    const stage = createDlpTransform({ redactor, mode: 'redact', direction: 'response' })(upstreamResponseHead(200, { 'content-type': MEDIA.sse }), undefined as never) as BodyRewriter;
+    const stage = createDlpTransform({ redactor, mode: 'redact' })(upstreamResponseHead(200, { 'content-type': MEDIA.sse }), undefined as never) as BodyRewriter;
     return stage.whole(decoded);
   }
   return Buffer.from(redactor.redactLatin1(decoded.toString('latin1'), media === 'json').text, 'latin1');
